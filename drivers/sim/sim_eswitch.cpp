@@ -1,0 +1,186 @@
+#include "drivers/sim/sim_eswitch.h"
+
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <rte_ethdev.h>
+
+#include "base/log.h"
+#include "drivers/sim/sim_datapath.h"
+#include "drivers/sim/sim_flow_table.h"
+#include "drivers/sim/sim_ports.h"
+#include "drivers/sim/sim_wires.h"
+
+namespace vfs::drivers {
+namespace {
+
+using sim::FlowTable;
+
+// The FlowBackend face of the sim: the table behind the mutex the datapath takes once per
+// burst, plus the knobs that make the sim a slow or flaky NIC on purpose.
+class SimFlowBackend final : public FlowBackend {
+ public:
+  SimFlowBackend(std::mutex& mu, FlowTable& table, const ESwitchOptions& opt)
+      : mu_(mu),
+        table_(table),
+        insert_latency_(opt.sim_insert_latency_us),
+        fail_rate_(opt.sim_fail_rate),
+        fail_errno_(opt.sim_fail_errno) {}
+
+  std::string_view name() const override { return "sim"; }
+
+  FlowStatus validate(const rte_flow_attr& attr, const rte_flow_item* pattern,
+                      const rte_flow_action* actions) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.validate(attr, pattern, actions);
+  }
+
+  FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
+                                const rte_flow_action* actions) override {
+    // The latency is the firmware's, not the table's: the datapath keeps running.
+    if (insert_latency_.count() > 0) std::this_thread::sleep_for(insert_latency_);
+    std::lock_guard<std::mutex> g(mu_);
+    if (fail_rate_ > 0 && chance_(rng_) < fail_rate_)
+      return FlowError{fail_errno_, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                       fmt::format("sim: injected failure (sim_fail_rate {})", fail_rate_)};
+    return table_.create(attr, pattern, actions);
+  }
+
+  FlowStatus destroy(FlowHandle h) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.destroy(h);
+  }
+
+  FlowResult<FlowCounters> query_count(FlowHandle h) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.query_count(h);
+  }
+
+  FlowStatus flush() override {
+    std::lock_guard<std::mutex> g(mu_);
+    table_.clear();
+    return Unit{};
+  }
+
+ private:
+  std::mutex& mu_;
+  FlowTable& table_;
+  std::chrono::microseconds insert_latency_;
+  double fail_rate_;
+  int fail_errno_;
+  std::mt19937 rng_{20240601};  // fixed seed: a test run's failures are reproducible
+  std::uniform_real_distribution<double> chance_{0.0, 1.0};
+};
+
+class SimESwitch final : public ESwitch {
+ public:
+  SimESwitch(std::string name, std::unique_ptr<sim::SimPorts> ports,
+             std::unique_ptr<FlowTable> table, const ESwitchOptions& opt)
+      : name_(std::move(name)),
+        ports_(std::move(ports)),
+        table_(std::move(table)),
+        backend_(table_mu_, *table_, opt),
+        datapath_(*ports_, *table_, table_mu_, opt.pool) {
+    const auto& ps = ports_->ports();
+    for (size_t i = 0; i < ps.size(); ++i) {
+      PortInfo info;
+      info.ethdev_port = ps[i].rep_port;
+      info.role = i == 0 ? PortRole::uplink : PortRole::vf;
+      info.vf_index = static_cast<int>(i) - 1;
+      info.name = ps[i].rep_name;
+      info.wire = ps[i].vm_dev;
+      infos_.push_back(info);
+    }
+  }
+
+  ~SimESwitch() override { stop(); }
+
+  std::string_view driver_name() const override { return "sim"; }
+  const std::vector<PortInfo>& ports() const override { return infos_; }
+  FlowBackend& flows() override { return backend_; }
+
+  Result<void> start() override {
+    if (started_) return ok();
+    if (auto r = ports_->start(); !r) return r;
+    if (auto r = datapath_.start(); !r) {
+      ports_->stop();
+      return r;
+    }
+    started_ = true;
+    log::info("sim", "sim {} started: uplink and {} VFs", name_, infos_.size() - 1);
+    return ok();
+  }
+
+  void stop() override {
+    if (!started_) return;
+    datapath_.stop();
+    ports_->stop();
+    started_ = false;
+  }
+
+  sim::SimStats stats() const { return datapath_.stats(); }
+
+ private:
+  std::string name_;
+  std::unique_ptr<sim::SimPorts> ports_;
+  std::mutex table_mu_;
+  std::unique_ptr<FlowTable> table_;
+  SimFlowBackend backend_;
+  sim::Datapath datapath_;
+  std::vector<PortInfo> infos_;
+  bool started_ = false;
+};
+
+Result<void> check_options(const ESwitchOptions& opt) {
+  if (auto r = validate_sim_name(opt.sim_name); !r) return r;
+  if (opt.sim_vfs < 0)
+    return make_error(EINVAL, "sim {}: VF count {} is negative", opt.sim_name, opt.sim_vfs);
+  if (!opt.pool) return make_error(EINVAL, "sim {}: no mbuf pool given", opt.sim_name);
+  if (!(opt.sim_fail_rate >= 0 && opt.sim_fail_rate <= 1))
+    return make_error(EINVAL, "sim {}: sim_fail_rate {} is not in [0, 1]", opt.sim_name,
+                      opt.sim_fail_rate);
+  if (opt.sim_fail_rate > 0 && opt.sim_fail_errno <= 0)
+    return make_error(EINVAL, "sim {}: sim_fail_errno {} is not a positive errno", opt.sim_name,
+                      opt.sim_fail_errno);
+  // Each port needs two ethdevs (representor and wire); DPDK has a fixed number of them.
+  const unsigned needed = sim::SimPorts::ethdevs_needed(static_cast<size_t>(opt.sim_vfs) + 1);
+  const unsigned in_use = rte_eth_dev_count_total();
+  const unsigned free = RTE_MAX_ETHPORTS > in_use ? RTE_MAX_ETHPORTS - in_use : 0;
+  if (needed > free)
+    return make_error(ENOSPC,
+                      "sim {}: {} VFs need {} DPDK ports but only {} of RTE_MAX_ETHPORTS={} are "
+                      "free",
+                      opt.sim_name, opt.sim_vfs, needed, free, RTE_MAX_ETHPORTS);
+  return ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ESwitch>> make_sim_eswitch(const ESwitchOptions& opt) {
+  if (auto r = check_options(opt); !r) return r.error();
+
+  // Process-local state first, so that bad options change nothing on the host.
+  auto ports = sim::SimPorts::make(opt.sim_name, sim::wire_names(opt.sim_name, opt.sim_vfs), opt.pool);
+  if (!ports) return ports.error();
+  std::vector<uint16_t> ethdevs;
+  for (const sim::SimPort& p : ports.value()->ports()) ethdevs.push_back(p.rep_port);
+  sim::FlowTableOptions topt;
+  topt.capacity = opt.sim_capacity;
+  topt.unsupported = opt.sim_unsupported;
+  auto table = FlowTable::make(std::move(ethdevs), topt);
+  if (!table) return make_error(table.error().code, "sim {}: {}", opt.sim_name, table.error().message);
+
+  auto wires = sim::open_wires(opt.sim_name, opt.sim_vfs);
+  if (!wires) return wires.error();
+  return std::unique_ptr<ESwitch>(
+      new SimESwitch(opt.sim_name, std::move(ports.value()), std::move(table.value()), opt));
+}
+
+sim::SimStats sim_stats(const ESwitch& eswitch) {
+  if (const auto* s = dynamic_cast<const SimESwitch*>(&eswitch)) return s->stats();
+  return {};
+}
+
+}  // namespace vfs::drivers

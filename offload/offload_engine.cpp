@@ -1,0 +1,166 @@
+#include "offload/offload_engine.h"
+
+#include "base/log.h"
+
+namespace vfs::offload {
+
+OffloadEngine::OffloadEngine(drivers::FlowBackend& nic, const Clock& clock, const PolicyChannel& policy,
+                             OffloadOptions opt)
+    : nic_(nic),
+      clock_(clock),
+      policy_(policy),
+      opt_(opt),
+      events_(opt.ring_size),
+      activity_(opt.ring_size),
+      table_(nic, clock) {}
+
+OffloadEngine::~OffloadEngine() { stop(); }
+
+Result<void> OffloadEngine::start() {
+  if (auto f = nic_.flush(); !f.ok()) {
+    auto e = f.error().to_error();
+    return make_error(e.code, "flushing the eSwitch's rules at start: {}", e.message);
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    running_ = true;
+  }
+  worker_ = std::thread([this] { run(); });
+  return ok();
+}
+
+void OffloadEngine::stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!running_) return;
+    running_ = false;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard<std::mutex> g(mu_);
+  table_.clear();
+  learned_.clear();
+}
+
+bool OffloadEngine::post(const FdbEvent& ev) {
+  if (!events_.push(ev)) return false;
+  posted_count_.fetch_add(1, std::memory_order_release);
+  // Learning is rare (new MACs), not per packet; notify costs no syscall without waiters.
+  cv_.notify_one();
+  return true;
+}
+
+Result<void> OffloadEngine::resync_and_wait() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (!running_) return make_error(ESHUTDOWN, "offload worker is not running");
+  uint64_t want = ++resync_requested_;
+  cv_.notify_one();
+  if (!done_cv_.wait_for(l, std::chrono::milliseconds(opt_.resync_timeout_ms),
+                         [&] { return resync_done_ >= want || !running_; }))
+    return make_error(ETIMEDOUT, "offload worker did not apply the new policy within {} ms",
+                      opt_.resync_timeout_ms);
+  return ok();
+}
+
+void OffloadEngine::drain() {
+  uint64_t want = posted_count_.load(std::memory_order_acquire);
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.notify_one();
+  done_cv_.wait(l, [&] { return handled_count_ >= want || !running_; });
+}
+
+std::vector<RuleEntry> OffloadEngine::rules() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<RuleEntry> out;
+  out.reserve(table_.size());
+  for (const auto& [spec, e] : table_.entries()) out.push_back(e);
+  return out;
+}
+
+std::map<uint32_t, VethTotals> OffloadEngine::retired() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return table_.retired();
+}
+
+uint64_t OffloadEngine::nic_errors() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return table_.nic_errors();
+}
+
+void OffloadEngine::handle(const FdbEvent& ev, const PolicySnapshot& policy) {
+  MacKey key{ev.entry.vid, ev.entry.mac};
+  auto it = learned_.find(key);
+  if (it != learned_.end()) {
+    if (ev.kind == FdbEvent::learned && it->second.port == ev.entry.port) return;
+    for (const auto& s : it->second.specs) table_.release(s);
+    learned_.erase(it);
+  }
+  if (ev.kind == FdbEvent::removed) return;
+  std::vector<CompiledRule> rules;
+  compile_learned_mac(policy, ev.entry, rules);
+  if (rules.empty()) return;  // the policy does not admit it (any more)
+  Record rec{ev.entry.port, {}};
+  for (const auto& r : rules) {
+    table_.acquire(r);
+    rec.specs.push_back(r.spec);
+  }
+  learned_.emplace(key, std::move(rec));
+}
+
+void OffloadEngine::resync(const PolicySnapshot& policy) {
+  std::vector<CompiledRule> desired;
+  for (uint16_t p = 0; p < policy.ports.size(); ++p) compile_port_rules(policy, p, desired);
+  for (auto it = learned_.begin(); it != learned_.end();) {
+    size_t first = desired.size();
+    compile_learned_mac(policy, LearnedMac{it->first.first, it->first.second, it->second.port}, desired);
+    if (desired.size() == first) {
+      it = learned_.erase(it);
+      continue;
+    }
+    it->second.specs.clear();
+    for (size_t i = first; i < desired.size(); ++i) it->second.specs.push_back(desired[i].spec);
+    ++it;
+  }
+  table_.reconcile(desired);
+}
+
+void OffloadEngine::run() {
+  uint64_t next_poll = clock_.now_ns() + opt_.counter_poll_ns;
+  std::unique_lock<std::mutex> l(mu_);
+  while (running_) {
+    cv_.wait_for(l, std::chrono::milliseconds(100), [&] {
+      return !running_ || !events_.empty() || resync_requested_ > resync_done_ ||
+             handled_count_ < posted_count_.load(std::memory_order_acquire);
+    });
+    if (!running_) break;
+    auto policy = policy_.load();
+    if (resync_requested_ > resync_done_) {
+      uint64_t target = resync_requested_;
+      resync(*policy);
+      resync_done_ = target;
+      log::debug("offload", "policy generation {} compiled: {} rules", policy->generation, table_.size());
+    }
+    FdbEvent ev;
+    while (events_.pop(ev)) {
+      handle(ev, *policy);
+      ++handled_count_;
+    }
+    done_cv_.notify_all();
+    if (clock_.now_ns() >= next_poll) {
+      next_poll = clock_.now_ns() + opt_.counter_poll_ns;
+      table_.poll_counters([&](const RuleEntry& e) {
+        if (e.spec.group != kGroupIngress || !e.spec.match.eth_src) return;
+        MacActivity a;
+        a.mac = *e.spec.match.eth_src;
+        if (e.spec.match.vlan_vid) a.vid = *e.spec.match.vlan_vid;
+        for (const auto& act : e.spec.actions)
+          if (act.kind == ActionKind::set_vlan_vid) a.vid = static_cast<uint16_t>(act.arg);
+        activity_.push(a);  // a full ring only delays aging protection to the next poll
+      });
+      table_.retry_refused();
+    }
+  }
+  done_cv_.notify_all();
+}
+
+}  // namespace vfs::offload

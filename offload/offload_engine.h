@@ -1,0 +1,102 @@
+// offload/offload_engine.h owns the offload worker thread: it turns the slow path's
+// learning decisions and the published policy into rules on the NIC, so that the poll
+// loop never waits for a rule insertion. The slow path talks to it through lock-free
+// rings only (post / take_activity); control threads call resync_and_wait after
+// publishing a new policy snapshot and read copies of the rule table for dumps.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "base/spsc_ring.h"
+#include "drivers/flow_backend.h"
+#include "offload/policy.h"
+#include "offload/rule_compiler.h"
+#include "offload/rule_table.h"
+
+namespace vfs::offload {
+
+// Slow path -> worker.
+struct FdbEvent {
+  enum Kind : uint8_t { learned, removed } kind = learned;
+  LearnedMac entry;
+};
+
+// Worker -> slow path: hardware forwarded frames from this source MAC since last poll,
+// so the slow path must not age it out even though it no longer sees its frames.
+struct MacActivity {
+  uint16_t vid = 0;
+  Mac mac{};
+};
+
+struct OffloadOptions {
+  uint64_t counter_poll_ns = 1'000'000'000ULL;
+  size_t ring_size = 4096;
+  uint64_t resync_timeout_ms = 30'000;
+};
+
+class OffloadEngine {
+ public:
+  OffloadEngine(drivers::FlowBackend& nic, const Clock& clock, const PolicyChannel& policy,
+                OffloadOptions opt = {});
+  ~OffloadEngine();
+  OffloadEngine(const OffloadEngine&) = delete;
+  OffloadEngine& operator=(const OffloadEngine&) = delete;
+
+  // Flushes whatever the NIC holds (a previous run's rules are stale by definition) and
+  // starts the worker.
+  Result<void> start();
+  void stop();
+
+  // --- slow-path thread only; never blocks ---
+  bool post(const FdbEvent& ev);
+  bool take_activity(MacActivity& out) { return activity_.pop(out); }
+
+  // --- control threads ---
+  // Waits until the worker has compiled the currently published policy into the NIC.
+  Result<void> resync_and_wait();
+  // Waits until every event posted so far has been handled (tests, dumps after traffic).
+  void drain();
+  std::vector<RuleEntry> rules() const;
+  std::map<uint32_t, VethTotals> retired() const;
+  uint64_t nic_errors() const;
+
+ private:
+  struct Record {
+    uint16_t port = 0;
+    std::vector<RuleSpec> specs;
+  };
+  using MacKey = std::pair<uint16_t, Mac>;
+
+  void run();
+  void handle(const FdbEvent& ev, const PolicySnapshot& policy);
+  void resync(const PolicySnapshot& policy);
+
+  drivers::FlowBackend& nic_;
+  const Clock& clock_;
+  const PolicyChannel& policy_;
+  OffloadOptions opt_;
+
+  SpscRing<FdbEvent> events_;
+  SpscRing<MacActivity> activity_;
+
+  mutable std::mutex mu_;  // guards table_ and the worker's state below against readers
+  std::condition_variable cv_;       // wakes the worker
+  std::condition_variable done_cv_;  // wakes waiters
+  bool running_ = false;
+  uint64_t resync_requested_ = 0;
+  uint64_t resync_done_ = 0;
+  std::atomic<uint64_t> posted_count_{0};
+  uint64_t handled_count_ = 0;
+  RuleTable table_;
+  std::map<MacKey, Record> learned_;
+  std::thread worker_;
+};
+
+}  // namespace vfs::offload

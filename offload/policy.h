@@ -1,0 +1,53 @@
+// offload/policy.h owns the datapath's view of policy: an immutable PolicySnapshot,
+// indexed by representor ethdev port, that the slow path and the rule compiler read.
+// It is published as a whole (never edited in place), so readers need no lock: they
+// load the current snapshot once per burst.
+#pragma once
+
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vfs::offload {
+
+enum class PortKind : uint8_t { uplink, vf };
+
+struct PortPolicy {
+  PortKind kind = PortKind::vf;
+  bool bound = false;        // a vEthernet is attached (always true for the uplink)
+  bool forwarding = false;   // false = fail closed: drop everything from/to this port
+  uint32_t veth = 0;         // vEthernet number, 0 for the uplink
+  uint16_t access_vlan = 0;  // access ports
+  std::string label;         // "vEthernet3 (vm1)" / "uplink", for logs and dumps
+};
+
+struct PolicySnapshot {
+  uint64_t generation = 0;
+  std::bitset<4096> vlans;           // VLANs that exist on this switch
+  std::vector<PortPolicy> ports;     // indexed by ethdev port id
+
+  const PortPolicy* port(uint16_t p) const { return p < ports.size() ? &ports[p] : nullptr; }
+};
+
+// Single-writer publication point. Readers call load() per burst; the writer replaces
+// the whole snapshot.
+class PolicyChannel {
+ public:
+  PolicyChannel() : cur_(std::make_shared<const PolicySnapshot>()) {}
+  std::shared_ptr<const PolicySnapshot> load() const { return cur_.load(std::memory_order_acquire); }
+  uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
+  void publish(std::shared_ptr<const PolicySnapshot> s) {
+    uint64_t g = s->generation;
+    cur_.store(std::move(s), std::memory_order_release);
+    gen_.store(g, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const PolicySnapshot>> cur_;
+  std::atomic<uint64_t> gen_{0};
+};
+
+}  // namespace vfs::offload

@@ -1,0 +1,44 @@
+// offload/rte_flow_rule.h owns the translation of a RuleSpec into the rte_flow arrays a
+// PMD receives (attr, END-terminated items with spec/mask, END-terminated actions with
+// their confs). The arrays point into the object itself, so it is neither copied nor
+// moved; build it where it is used.
+#pragma once
+
+#include <array>
+
+#include <rte_flow.h>
+
+#include "offload/rule_spec.h"
+
+namespace vfs::offload {
+
+class RteFlowRule {
+ public:
+  explicit RteFlowRule(const RuleSpec& spec);
+  RteFlowRule(const RteFlowRule&) = delete;
+  RteFlowRule& operator=(const RteFlowRule&) = delete;
+
+  const rte_flow_attr& attr() const { return attr_; }
+  const rte_flow_item* pattern() const { return items_.data(); }
+  const rte_flow_action* actions() const { return actions_.data(); }
+
+ private:
+  static constexpr size_t kMaxItems = 8;
+  static constexpr size_t kMaxActions = 16;
+
+  rte_flow_attr attr_{};
+  std::array<rte_flow_item, kMaxItems> items_{};
+  std::array<rte_flow_action, kMaxActions> actions_{};
+
+  rte_flow_item_ethdev port_spec_{}, port_mask_{};
+  rte_flow_item_eth eth_spec_{}, eth_mask_{};
+  rte_flow_item_vlan vlan_spec_{}, vlan_mask_{};
+
+  std::array<rte_flow_action_ethdev, kMaxActions> port_conf_{};
+  std::array<rte_flow_action_jump, kMaxActions> jump_conf_{};
+  std::array<rte_flow_action_of_push_vlan, kMaxActions> push_conf_{};
+  std::array<rte_flow_action_of_set_vlan_vid, kMaxActions> vid_conf_{};
+  rte_flow_action_count count_conf_{};
+};
+
+}  // namespace vfs::offload

@@ -1,0 +1,41 @@
+// slowpath/daemon/eswitch_dataplane.h owns the adapter that lets the supervisor drive
+// this host's datapath: it turns a vsm::DataplaneConfig (vEthernets by VF index) into an
+// offload::PolicySnapshot (ports by ethdev id), publishes it to the slow path and waits
+// for the offload engine to bring the NIC in line; and it reports rules and counters.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "drivers/eswitch.h"
+#include "offload/offload_engine.h"
+#include "offload/policy.h"
+#include "slowpath/slow_path.h"
+#include "vsm/dataplane.h"
+
+namespace vfs::daemon {
+
+class ESwitchDataplane final : public vsm::Dataplane {
+ public:
+  ESwitchDataplane(std::vector<drivers::PortInfo> ports, offload::PolicyChannel& policy,
+                   offload::OffloadEngine& offload, const slowpath::SlowPath& slow);
+
+  Result<void> apply(const vsm::DataplaneConfig& cfg) override;
+  int vf_count() const override;
+  nlohmann::json rules_json() const override;
+  nlohmann::json counters_json() const override;
+
+  // The snapshot apply() would publish; exposed for tests.
+  Result<offload::PolicySnapshot> build_snapshot(const vsm::DataplaneConfig& cfg, uint64_t generation) const;
+
+ private:
+  std::vector<drivers::PortInfo> ports_;
+  offload::PolicyChannel& policy_;
+  offload::OffloadEngine& offload_;
+  const slowpath::SlowPath& slow_;
+  mutable std::mutex mu_;  // serialises apply(); readers use copies
+  uint64_t generation_ = 0;
+  std::vector<vsm::ResolvedVeth> veths_;  // last applied, for counters by vEthernet
+};
+
+}  // namespace vfs::daemon

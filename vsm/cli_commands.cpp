@@ -1,0 +1,297 @@
+#include "vsm/cli_commands.h"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+namespace vfs::vsm {
+namespace {
+
+constexpr uint32_t kMaxNameLen = 80;         // port-profile names
+constexpr uint32_t kMaxVlanNameLen = 32;     // NX-OS VLAN names
+constexpr uint32_t kMaxDescriptionLen = 254;
+
+template <class... A>
+Error refuse(fmt::format_string<A...> f, A&&... a) {
+  return make_error(EINVAL, f, std::forward<A>(a)...);
+}
+
+std::string list_veths(const std::vector<uint32_t>& ns) {
+  std::vector<std::string> names;
+  for (auto n : ns) names.push_back(fmt::format("Vethernet{}", n));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+Result<PortProfile*> current_profile(CommandContext& c) {
+  auto it = c.model.profiles.find(c.session.profile);
+  if (it == c.model.profiles.end()) return refuse("port-profile {} no longer exists", c.session.profile);
+  return &it->second;
+}
+
+Result<VethInterface*> current_interface(CommandContext& c) {
+  auto it = c.model.interfaces.find(c.session.veth);
+  if (it == c.model.interfaces.end()) return refuse("Vethernet{} no longer exists", c.session.veth);
+  return &it->second;
+}
+
+// Row builders keep the table below readable.
+CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, CommandHandler h) {
+  return CommandSpec{modes, std::move(path), std::move(help), false, std::move(h)};
+}
+
+Result<CommandOutput> done() { return CommandOutput{}; }
+
+// config-port-prof: edit the profile the session is in.
+CommandHandler on_profile(std::function<Result<CommandOutput>(CommandContext&, PortProfile&)> f) {
+  return [f = std::move(f)](CommandContext& c) -> Result<CommandOutput> {
+    auto p = current_profile(c);
+    if (!p) return p.error();
+    return f(c, **p);
+  };
+}
+
+// config-if: edit the interface the session is in.
+CommandHandler on_interface(std::function<Result<CommandOutput>(CommandContext&, VethInterface&)> f) {
+  return [f = std::move(f)](CommandContext& c) -> Result<CommandOutput> {
+    auto i = current_interface(c);
+    if (!i) return i.error();
+    return f(c, **i);
+  };
+}
+
+Result<CommandOutput> enter_profile(CommandContext& c, const std::string& name, bool create) {
+  if (!c.model.profiles.contains(name)) {
+    if (!create)
+      return refuse("port-profile {} does not exist (create it with 'port-profile type vethernet {}')",
+                    name, name);
+    PortProfile p;
+    p.name = name;
+    c.model.profiles[name] = p;
+  }
+  c.session.enter(Mode::config_port_prof);
+  c.session.profile = name;
+  return done();
+}
+
+Result<CommandOutput> delete_profile(CommandContext& c, const std::string& name) {
+  if (!c.model.profiles.contains(name)) return refuse("port-profile {} does not exist", name);
+  auto users = c.model.interfaces_inheriting(name);
+  if (!users.empty()) return refuse("port-profile {} is inherited by {}", name, list_veths(users));
+  c.model.profiles.erase(name);
+  return done();
+}
+
+Result<CommandOutput> set_vlan_name(CommandContext& c, const std::string* name) {
+  for (uint16_t id : c.session.vlans) {
+    if (id == kDefaultVlan) return refuse("VLAN 1 is the default VLAN and cannot be renamed");
+    if (!c.model.vlans.contains(id)) return refuse("VLAN {} no longer exists", id);
+  }
+  for (uint16_t id : c.session.vlans) c.model.vlans[id].name = name ? *name : default_vlan_name(id);
+  return done();
+}
+
+}  // namespace
+
+std::vector<CommandSpec> config_command_rows() {
+  const ModeSet config = in_mode(Mode::config);
+  const ModeSet vlan = in_mode(Mode::config_vlan);
+  const ModeSet prof = in_mode(Mode::config_port_prof);
+  const ModeSet itf = in_mode(Mode::config_if);
+  std::vector<CommandSpec> rows;
+
+  rows.push_back(row(in_mode(Mode::exec), {keyword("configure"), keyword("terminal")},
+                     "Enter configuration mode", [](CommandContext& c) {
+                       c.session.enter(Mode::config);
+                       return done();
+                     }));
+  rows.push_back(row(kConfigModes, {keyword("end")}, "Return to exec mode", [](CommandContext& c) {
+    c.session.enter(Mode::exec);
+    return done();
+  }));
+  rows.push_back(row(kConfigModes, {keyword("exit")}, "Leave this mode for its parent",
+                     [](CommandContext& c) {
+                       c.session.enter(c.session.mode == Mode::config ? Mode::exec : Mode::config);
+                       return done();
+                     }));
+
+  // VLANs
+  rows.push_back(row(config, {keyword("vlan"), vlan_list_arg("LIST", "VLANs, e.g. 10 or 10-20,30")},
+                     "Create VLANs and enter their configuration", [](CommandContext& c) {
+                       const auto& ids = c.args[0].vlans;
+                       for (uint16_t id : ids) {
+                         if (!c.model.vlans.contains(id)) c.model.vlans[id] = Vlan{id, default_vlan_name(id)};
+                       }
+                       c.session.enter(Mode::config_vlan);
+                       c.session.vlans = ids;
+                       return done();
+                     }));
+  rows.push_back(row(config, {keyword("no"), keyword("vlan"), vlan_list_arg("LIST")},
+                     "Delete VLANs no port-profile uses", [](CommandContext& c) -> Result<CommandOutput> {
+                       for (uint16_t id : c.args[0].vlans) {
+                         if (id == kDefaultVlan) return refuse("VLAN 1 is the default VLAN and cannot be deleted");
+                         auto users = c.model.profiles_using_vlan(id);
+                         if (!users.empty())
+                           return refuse("VLAN {} is in use by port-profile{} {}", id,
+                                         users.size() > 1 ? "s" : "", fmt::join(users, ", "));
+                       }
+                       for (uint16_t id : c.args[0].vlans) c.model.vlans.erase(id);
+                       return done();
+                     }));
+  rows.push_back(row(vlan, {keyword("name"), word_arg("NAME", kMaxVlanNameLen)}, "Set the VLAN name",
+                     [](CommandContext& c) { return set_vlan_name(c, &c.args[0].text); }));
+  rows.push_back(row(vlan, {keyword("no"), keyword("name")}, "Restore the default VLAN name",
+                     [](CommandContext& c) { return set_vlan_name(c, nullptr); }));
+
+  // Port-profiles
+  rows.push_back(row(config,
+                     {keyword("port-profile"), keyword("type"), keyword("vethernet"),
+                      word_arg("NAME", kMaxNameLen)},
+                     "Create a vEthernet port-profile (or edit it if it exists)",
+                     [](CommandContext& c) { return enter_profile(c, c.args[0].text, true); }));
+  rows.push_back(row(config, {keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+                     "Edit an existing port-profile",
+                     [](CommandContext& c) { return enter_profile(c, c.args[0].text, false); }));
+  rows.push_back(row(config, {keyword("no"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+                     "Delete a port-profile no interface inherits",
+                     [](CommandContext& c) { return delete_profile(c, c.args[0].text); }));
+  rows.push_back(row(config,
+                     {keyword("no"), keyword("port-profile"), keyword("type"), keyword("vethernet"),
+                      word_arg("NAME", kMaxNameLen)},
+                     "Delete a port-profile no interface inherits",
+                     [](CommandContext& c) { return delete_profile(c, c.args[0].text); }));
+  rows.push_back(row(prof, {keyword("switchport"), keyword("mode"), keyword("access")},
+                     "Ports carry one untagged VLAN", on_profile([](CommandContext&, PortProfile& p) {
+                       p.mode = SwitchportMode::access;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("no"), keyword("switchport"), keyword("mode")},
+                     "Restore the default switchport mode (access)",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.mode = SwitchportMode::access;
+                       return done();
+                     })));
+  rows.push_back(row(prof,
+                     {keyword("switchport"), keyword("access"), keyword("vlan"),
+                      number_arg("VLAN", 1, kMaxVlan, "VLAN ID 1-4094")},
+                     "Set the access VLAN", on_profile([](CommandContext& c, PortProfile& p) {
+                       p.access_vlan = static_cast<uint16_t>(c.args[0].number);
+                       CommandOutput out;
+                       if (!c.model.vlans.contains(p.access_vlan))
+                         out.text = fmt::format(
+                             "Warning: VLAN {} is not defined; ports of port-profile {} will not "
+                             "forward until it is\n",
+                             p.access_vlan, p.name);
+                       return Result<CommandOutput>(std::move(out));
+                     })));
+  rows.push_back(row(prof, {keyword("no"), keyword("switchport"), keyword("access"), keyword("vlan")},
+                     "Restore the default access VLAN (1)",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.access_vlan = kDefaultVlan;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("state"), keyword("enabled")},
+                     "Let VM vNICs attach to this port-profile",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.state_enabled = true;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("no"), keyword("state"), keyword("enabled")},
+                     "Disable the port-profile: its ports stop forwarding",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.state_enabled = false;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("shutdown")}, "Shut down the ports of this port-profile",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.shutdown = true;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("no"), keyword("shutdown")},
+                     "Bring the ports of this port-profile up",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.shutdown = false;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("description"), text_arg("TEXT", kMaxDescriptionLen)},
+                     "Describe the port-profile", on_profile([](CommandContext& c, PortProfile& p) {
+                       p.description = c.args[0].text;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("no"), keyword("description")}, "Remove the description",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.description.clear();
+                       return done();
+                     })));
+
+  // vEthernet interfaces
+  rows.push_back(row(config,
+                     {keyword("interface"), keyword("vethernet"),
+                      number_arg("N", 1, kMaxVeth, "vEthernet number")},
+                     "Configure a vEthernet interface", [](CommandContext& c) {
+                       uint32_t n = c.args[0].number;
+                       if (!c.model.interfaces.contains(n)) c.model.interfaces[n] = VethInterface{n, {}, {}, false};
+                       c.session.enter(Mode::config_if);
+                       c.session.veth = n;
+                       return done();
+                     }));
+  rows.push_back(row(config,
+                     {keyword("no"), keyword("interface"), keyword("vethernet"),
+                      number_arg("N", 1, kMaxVeth, "vEthernet number")},
+                     "Remove the configuration of a detached vEthernet",
+                     [](CommandContext& c) -> Result<CommandOutput> {
+                       uint32_t n = c.args[0].number;
+                       if (!c.model.interfaces.contains(n)) return refuse("Vethernet{} does not exist", n);
+                       const VethRecord* r = c.registry.find(n);
+                       if (r && r->vf >= 0)
+                         return refuse("Vethernet{} is attached to VF {} (VM {}); detach it first", n,
+                                       r->vf, r->vm.empty() ? r->vm_uuid : r->vm);
+                       c.model.interfaces.erase(n);
+                       return done();
+                     }));
+  rows.push_back(row(itf, {keyword("inherit"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+                     "Apply a port-profile to this interface",
+                     on_interface([](CommandContext& c, VethInterface& i) -> Result<CommandOutput> {
+                       const std::string& name = c.args[0].text;
+                       if (!c.model.profiles.contains(name)) return refuse("port-profile {} does not exist", name);
+                       i.profile = name;
+                       return done();
+                     })));
+  rows.push_back(row(itf, {keyword("no"), keyword("inherit"), keyword("port-profile")},
+                     "Remove the port-profile (the port stops forwarding)",
+                     on_interface([](CommandContext&, VethInterface& i) {
+                       i.profile.clear();
+                       return done();
+                     })));
+  rows.push_back(row(itf, {keyword("description"), text_arg("TEXT", kMaxDescriptionLen)},
+                     "Describe the interface", on_interface([](CommandContext& c, VethInterface& i) {
+                       i.description = c.args[0].text;
+                       return done();
+                     })));
+  rows.push_back(row(itf, {keyword("no"), keyword("description")}, "Remove the description",
+                     on_interface([](CommandContext&, VethInterface& i) {
+                       i.description.clear();
+                       return done();
+                     })));
+  rows.push_back(row(itf, {keyword("shutdown")}, "Shut the interface down",
+                     on_interface([](CommandContext&, VethInterface& i) {
+                       i.shutdown = true;
+                       return done();
+                     })));
+  rows.push_back(row(itf, {keyword("no"), keyword("shutdown")}, "Bring the interface up",
+                     on_interface([](CommandContext&, VethInterface& i) {
+                       i.shutdown = false;
+                       return done();
+                     })));
+  return rows;
+}
+
+std::span<const CommandSpec> command_table() {
+  static const std::vector<CommandSpec> table = [] {
+    auto rows = config_command_rows();
+    auto exec = exec_command_rows();
+    rows.insert(rows.end(), std::make_move_iterator(exec.begin()), std::make_move_iterator(exec.end()));
+    return rows;
+  }();
+  return table;
+}
+
+}  // namespace vfs::vsm
