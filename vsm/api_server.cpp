@@ -46,7 +46,8 @@ std::optional<gid_t> group_id(const std::string& name) {
   group g{};
   group* res = nullptr;
   std::vector<char> buf(16384);
-  if (::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
+  if (::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &res) != 0 || !res)
+    return std::nullopt;
   return g.gr_gid;
 }
 
@@ -61,21 +62,27 @@ Result<void> ApiServer::start() {
   const std::string& path = options_.socket_path;
   if (running_) return make_error(EALREADY, "API server on {} is already started", path);
   auto addr = unix_address(path);
-  if (!addr) return make_error(ENAMETOOLONG, "socket path '{}' is empty or longer than {} bytes", path,
-                               sizeof(sockaddr_un::sun_path) - 1);
+  if (!addr)
+    return make_error(ENAMETOOLONG, "socket path '{}' is empty or longer than {} bytes", path,
+                      sizeof(sockaddr_un::sun_path) - 1);
 
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, ec);
-    if (ec) return make_error(ec.value(), "socket directory {}: cannot create: {}", parent.string(), ec.message());
+    if (ec)
+      return make_error(ec.value(), "socket directory {}: cannot create: {}", parent.string(),
+                        ec.message());
   }
 
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return make_error(EEXIST, "{} exists and is not a socket; not replacing it", path);
-    if (is_served(*addr)) return make_error(EADDRINUSE, "socket {} is already served by another vfswitchd", path);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return sys_error("remove stale socket " + path);
+    if (!S_ISSOCK(st.st_mode))
+      return make_error(EEXIST, "{} exists and is not a socket; not replacing it", path);
+    if (is_served(*addr))
+      return make_error(EADDRINUSE, "socket {} is already served by another vfswitchd", path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return sys_error("remove stale socket " + path);
     log::info("api", "replaced stale socket {}", path);
   }
 
@@ -97,12 +104,11 @@ Result<void> ApiServer::start() {
     sock_ino_ = st.st_ino;
   }
   if (auto gid = group_id(options_.group)) {
-    if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0 || ::chmod(path.c_str(), 0660) != 0) {
-      auto e = sys_error("give socket " + path + " to group " + options_.group);
-      ::close(fd);
-      ::unlink(path.c_str());
-      return e;
-    }
+    // Without it only root can connect (the socket stays as created), which is safe.
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0 ||
+        ::chmod(path.c_str(), 0660) != 0)
+      log::warn("api", "cannot give socket {} to group {}: {}", path, options_.group,
+                std::strerror(errno));
   }
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd_ < 0) {
@@ -131,7 +137,8 @@ void ApiServer::stop() {
   ::close(stop_fd_);
   stop_fd_ = -1;
   struct stat st {};
-  if (::lstat(options_.socket_path.c_str(), &st) == 0 && st.st_dev == sock_dev_ && st.st_ino == sock_ino_)
+  if (::lstat(options_.socket_path.c_str(), &st) == 0 && st.st_dev == sock_dev_ &&
+      st.st_ino == sock_ino_)
     ::unlink(options_.socket_path.c_str());
   log::info("api", "stopped serving {}", options_.socket_path);
 }
@@ -240,7 +247,8 @@ void ApiServer::serve(Connection& c) {
       std::string_view line(buf.data() + start, nl - start);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.size() > options_.max_line) {
-        send_line(c.fd, ApiSession::error_response(fmt::format("request line longer than {} bytes", options_.max_line)));
+        send_line(c.fd, ApiSession::error_response(
+                            fmt::format("request line longer than {} bytes", options_.max_line)));
         open = false;
         break;
       }
@@ -255,7 +263,8 @@ void ApiServer::serve(Connection& c) {
     buf.erase(0, start);
     scanned = buf.size();
     if (buf.size() > options_.max_line) {
-      send_line(c.fd, ApiSession::error_response(fmt::format("request line longer than {} bytes", options_.max_line)));
+      send_line(c.fd, ApiSession::error_response(
+                          fmt::format("request line longer than {} bytes", options_.max_line)));
       break;
     }
   }

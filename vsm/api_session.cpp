@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string serialise(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string serialise(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 json error(std::string message) { return {{"ok", false}, {"error", std::move(message)}}; }
 
@@ -44,7 +46,8 @@ class Fields {
       return required ? std::nullopt : std::optional<std::string>("");
     }
     if (!req_[f].is_string()) {
-      err = error(fmt::format("'{}' in {} request must be a string, not {}", f, op_, type_name(req_[f])));
+      err = error(
+          fmt::format("'{}' in {} request must be a string, not {}", f, op_, type_name(req_[f])));
       return std::nullopt;
     }
     return req_[f].get<std::string>();
@@ -57,7 +60,8 @@ class Fields {
     }
     const json& v = req_[f];
     if (!v.is_number_integer()) {
-      err = error(fmt::format("'{}' in {} request must be an integer, not {}", f, op_, type_name(v)));
+      err =
+          error(fmt::format("'{}' in {} request must be an integer, not {}", f, op_, type_name(v)));
       return std::nullopt;
     }
     if ((v.is_number_unsigned() && v.get<uint64_t>() > INT_MAX) ||
@@ -71,7 +75,8 @@ class Fields {
   std::optional<bool> boolean(const char* f, json& err) const {
     if (!req_.contains(f)) return false;
     if (!req_[f].is_boolean()) {
-      err = error(fmt::format("'{}' in {} request must be a boolean, not {}", f, op_, type_name(req_[f])));
+      err = error(
+          fmt::format("'{}' in {} request must be a boolean, not {}", f, op_, type_name(req_[f])));
       return std::nullopt;
     }
     return req_[f].get<bool>();
@@ -108,9 +113,11 @@ std::string ApiSession::handle(std::string_view line) {
 }
 
 json ApiSession::dispatch(const json& req) {
-  if (!req.is_object()) return error(fmt::format("request must be a JSON object, not {}", type_name(req)));
+  if (!req.is_object())
+    return error(fmt::format("request must be a JSON object, not {}", type_name(req)));
   if (!req.contains("op")) return error("request has no 'op' field");
-  if (!req["op"].is_string()) return error(fmt::format("'op' must be a string, not {}", type_name(req["op"])));
+  if (!req["op"].is_string())
+    return error(fmt::format("'op' must be a string, not {}", type_name(req["op"])));
   const std::string op = req["op"].get<std::string>();
   if (op == "cli") return run_cli(req);
   if (op == "attach") return attach(req);
@@ -120,7 +127,8 @@ json ApiSession::dispatch(const json& req) {
     if (op == "dump-rules") return {{"ok", true}, {"rules", supervisor_.rules_json()}};
     return {{"ok", true}, {"counters", supervisor_.counters_json()}};
   }
-  return error(fmt::format("unknown op '{}' (expected cli, attach, detach, dump-rules or counters)", op));
+  return error(
+      fmt::format("unknown op '{}' (expected cli, attach, detach, dump-rules or counters)", op));
 }
 
 json ApiSession::run_cli(const json& req) {
@@ -131,10 +139,13 @@ json ApiSession::run_cli(const json& req) {
   if (!keep) return err;
   if (!req.contains("commands")) return error("cli request has no 'commands' field");
   const json& cmds = req["commands"];
-  if (!cmds.is_array()) return error(fmt::format("'commands' in cli request must be an array of strings, not {}", type_name(cmds)));
+  if (!cmds.is_array())
+    return error(fmt::format("'commands' in cli request must be an array of strings, not {}",
+                             type_name(cmds)));
   for (size_t i = 0; i < cmds.size(); ++i) {
     if (!cmds[i].is_string())
-      return error(fmt::format("commands[{}] in cli request must be a string, not {}", i, type_name(cmds[i])));
+      return error(fmt::format("commands[{}] in cli request must be a string, not {}", i,
+                               type_name(cmds[i])));
   }
 
   if (!*keep) cli_ = CliSession{};
@@ -143,18 +154,15 @@ json ApiSession::run_cli(const json& req) {
     const std::string line = c.get<std::string>();
     CliOutcome r = supervisor_.execute(cli_, line);
     if (!r.ok) {
-      json resp{{"ok", false},
-                {"error", "% " + r.failure.message},
-                {"failed_command", line},
-                {"output", output},
-                {"mode", mode_name(cli_.mode)},
-                {"prompt", cli_.prompt()}};
+      json resp{{"ok", false},      {"error", "% " + r.failure.message}, {"failed_command", line},
+                {"output", output}, {"mode", mode_name(cli_.mode)},      {"prompt", cli_.prompt()}};
       if (r.failure.column >= 0) resp["error_column"] = r.failure.column;
       return resp;
     }
     output += r.output;
   }
-  return {{"ok", true}, {"output", output}, {"mode", mode_name(cli_.mode)}, {"prompt", cli_.prompt()}};
+  return {
+      {"ok", true}, {"output", output}, {"mode", mode_name(cli_.mode)}, {"prompt", cli_.prompt()}};
 }
 
 json ApiSession::attach(const json& req) {

@@ -6,8 +6,8 @@
 namespace vfs::vsm {
 namespace {
 
-constexpr uint32_t kMaxNameLen = 80;         // port-profile names
-constexpr uint32_t kMaxVlanNameLen = 32;     // NX-OS VLAN names
+constexpr uint32_t kMaxNameLen = 80;      // port-profile names
+constexpr uint32_t kMaxVlanNameLen = 32;  // NX-OS VLAN names
 constexpr uint32_t kMaxDescriptionLen = 254;
 
 template <class... A>
@@ -23,7 +23,8 @@ std::string list_veths(const std::vector<uint32_t>& ns) {
 
 Result<PortProfile*> current_profile(CommandContext& c) {
   auto it = c.model.profiles.find(c.session.profile);
-  if (it == c.model.profiles.end()) return refuse("port-profile {} no longer exists", c.session.profile);
+  if (it == c.model.profiles.end())
+    return refuse("port-profile {} no longer exists", c.session.profile);
   return &it->second;
 }
 
@@ -50,7 +51,8 @@ CommandHandler on_profile(std::function<Result<CommandOutput>(CommandContext&, P
 }
 
 // config-if: edit the interface the session is in.
-CommandHandler on_interface(std::function<Result<CommandOutput>(CommandContext&, VethInterface&)> f) {
+CommandHandler on_interface(
+    std::function<Result<CommandOutput>(CommandContext&, VethInterface&)> f) {
   return [f = std::move(f)](CommandContext& c) -> Result<CommandOutput> {
     auto i = current_interface(c);
     if (!i) return i.error();
@@ -61,8 +63,9 @@ CommandHandler on_interface(std::function<Result<CommandOutput>(CommandContext&,
 Result<CommandOutput> enter_profile(CommandContext& c, const std::string& name, bool create) {
   if (!c.model.profiles.contains(name)) {
     if (!create)
-      return refuse("port-profile {} does not exist (create it with 'port-profile type vethernet {}')",
-                    name, name);
+      return refuse(
+          "port-profile {} does not exist (create it with 'port-profile type vethernet {}')", name,
+          name);
     PortProfile p;
     p.name = name;
     c.model.profiles[name] = p;
@@ -107,27 +110,30 @@ std::vector<CommandSpec> config_command_rows() {
     c.session.enter(Mode::exec);
     return done();
   }));
-  rows.push_back(row(kConfigModes, {keyword("exit")}, "Leave this mode for its parent",
-                     [](CommandContext& c) {
-                       c.session.enter(c.session.mode == Mode::config ? Mode::exec : Mode::config);
-                       return done();
-                     }));
+  rows.push_back(
+      row(kConfigModes, {keyword("exit")}, "Leave this mode for its parent", [](CommandContext& c) {
+        c.session.enter(c.session.mode == Mode::config ? Mode::exec : Mode::config);
+        return done();
+      }));
 
   // VLANs
   rows.push_back(row(config, {keyword("vlan"), vlan_list_arg("LIST", "VLANs, e.g. 10 or 10-20,30")},
                      "Create VLANs and enter their configuration", [](CommandContext& c) {
                        const auto& ids = c.args[0].vlans;
                        for (uint16_t id : ids) {
-                         if (!c.model.vlans.contains(id)) c.model.vlans[id] = Vlan{id, default_vlan_name(id)};
+                         if (!c.model.vlans.contains(id))
+                           c.model.vlans[id] = Vlan{id, default_vlan_name(id)};
                        }
                        c.session.enter(Mode::config_vlan);
                        c.session.vlans = ids;
                        return done();
                      }));
   rows.push_back(row(config, {keyword("no"), keyword("vlan"), vlan_list_arg("LIST")},
-                     "Delete VLANs no port-profile uses", [](CommandContext& c) -> Result<CommandOutput> {
+                     "Delete VLANs no port-profile uses",
+                     [](CommandContext& c) -> Result<CommandOutput> {
                        for (uint16_t id : c.args[0].vlans) {
-                         if (id == kDefaultVlan) return refuse("VLAN 1 is the default VLAN and cannot be deleted");
+                         if (id == kDefaultVlan)
+                           return refuse("VLAN 1 is the default VLAN and cannot be deleted");
                          auto users = c.model.profiles_using_vlan(id);
                          if (!users.empty())
                            return refuse("VLAN {} is in use by port-profile{} {}", id,
@@ -136,7 +142,8 @@ std::vector<CommandSpec> config_command_rows() {
                        for (uint16_t id : c.args[0].vlans) c.model.vlans.erase(id);
                        return done();
                      }));
-  rows.push_back(row(vlan, {keyword("name"), word_arg("NAME", kMaxVlanNameLen)}, "Set the VLAN name",
+  rows.push_back(row(vlan, {keyword("name"), word_arg("NAME", kMaxVlanNameLen)},
+                     "Set the VLAN name",
                      [](CommandContext& c) { return set_vlan_name(c, &c.args[0].text); }));
   rows.push_back(row(vlan, {keyword("no"), keyword("name")}, "Restore the default VLAN name",
                      [](CommandContext& c) { return set_vlan_name(c, nullptr); }));
@@ -150,7 +157,8 @@ std::vector<CommandSpec> config_command_rows() {
   rows.push_back(row(config, {keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
                      "Edit an existing port-profile",
                      [](CommandContext& c) { return enter_profile(c, c.args[0].text, false); }));
-  rows.push_back(row(config, {keyword("no"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+  rows.push_back(row(config,
+                     {keyword("no"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
                      "Delete a port-profile no interface inherits",
                      [](CommandContext& c) { return delete_profile(c, c.args[0].text); }));
   rows.push_back(row(config,
@@ -159,7 +167,8 @@ std::vector<CommandSpec> config_command_rows() {
                      "Delete a port-profile no interface inherits",
                      [](CommandContext& c) { return delete_profile(c, c.args[0].text); }));
   rows.push_back(row(prof, {keyword("switchport"), keyword("mode"), keyword("access")},
-                     "Ports carry one untagged VLAN", on_profile([](CommandContext&, PortProfile& p) {
+                     "Ports carry one untagged VLAN",
+                     on_profile([](CommandContext&, PortProfile& p) {
                        p.mode = SwitchportMode::access;
                        return done();
                      })));
@@ -182,12 +191,12 @@ std::vector<CommandSpec> config_command_rows() {
                              p.access_vlan, p.name);
                        return Result<CommandOutput>(std::move(out));
                      })));
-  rows.push_back(row(prof, {keyword("no"), keyword("switchport"), keyword("access"), keyword("vlan")},
-                     "Restore the default access VLAN (1)",
-                     on_profile([](CommandContext&, PortProfile& p) {
-                       p.access_vlan = kDefaultVlan;
-                       return done();
-                     })));
+  rows.push_back(
+      row(prof, {keyword("no"), keyword("switchport"), keyword("access"), keyword("vlan")},
+          "Restore the default access VLAN (1)", on_profile([](CommandContext&, PortProfile& p) {
+            p.access_vlan = kDefaultVlan;
+            return done();
+          })));
   rows.push_back(row(prof, {keyword("state"), keyword("enabled")},
                      "Let VM vNICs attach to this port-profile",
                      on_profile([](CommandContext&, PortProfile& p) {
@@ -228,7 +237,8 @@ std::vector<CommandSpec> config_command_rows() {
                       number_arg("N", 1, kMaxVeth, "vEthernet number")},
                      "Configure a vEthernet interface", [](CommandContext& c) {
                        uint32_t n = c.args[0].number;
-                       if (!c.model.interfaces.contains(n)) c.model.interfaces[n] = VethInterface{n, {}, {}, false};
+                       if (!c.model.interfaces.contains(n))
+                         c.model.interfaces[n] = VethInterface{n, {}, {}, false};
                        c.session.enter(Mode::config_if);
                        c.session.veth = n;
                        return done();
@@ -239,19 +249,22 @@ std::vector<CommandSpec> config_command_rows() {
                      "Remove the configuration of a detached vEthernet",
                      [](CommandContext& c) -> Result<CommandOutput> {
                        uint32_t n = c.args[0].number;
-                       if (!c.model.interfaces.contains(n)) return refuse("Vethernet{} does not exist", n);
+                       if (!c.model.interfaces.contains(n))
+                         return refuse("Vethernet{} does not exist", n);
                        const VethRecord* r = c.registry.find(n);
                        if (r && r->vf >= 0)
-                         return refuse("Vethernet{} is attached to VF {} (VM {}); detach it first", n,
-                                       r->vf, r->vm.empty() ? r->vm_uuid : r->vm);
+                         return refuse("Vethernet{} is attached to VF {} (VM {}); detach it first",
+                                       n, r->vf, r->vm.empty() ? r->vm_uuid : r->vm);
                        c.model.interfaces.erase(n);
                        return done();
                      }));
-  rows.push_back(row(itf, {keyword("inherit"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+  rows.push_back(row(itf,
+                     {keyword("inherit"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
                      "Apply a port-profile to this interface",
                      on_interface([](CommandContext& c, VethInterface& i) -> Result<CommandOutput> {
                        const std::string& name = c.args[0].text;
-                       if (!c.model.profiles.contains(name)) return refuse("port-profile {} does not exist", name);
+                       if (!c.model.profiles.contains(name))
+                         return refuse("port-profile {} does not exist", name);
                        i.profile = name;
                        return done();
                      })));
@@ -262,7 +275,8 @@ std::vector<CommandSpec> config_command_rows() {
                        return done();
                      })));
   rows.push_back(row(itf, {keyword("description"), text_arg("TEXT", kMaxDescriptionLen)},
-                     "Describe the interface", on_interface([](CommandContext& c, VethInterface& i) {
+                     "Describe the interface",
+                     on_interface([](CommandContext& c, VethInterface& i) {
                        i.description = c.args[0].text;
                        return done();
                      })));
@@ -288,7 +302,8 @@ std::span<const CommandSpec> command_table() {
   static const std::vector<CommandSpec> table = [] {
     auto rows = config_command_rows();
     auto exec = exec_command_rows();
-    rows.insert(rows.end(), std::make_move_iterator(exec.begin()), std::make_move_iterator(exec.end()));
+    rows.insert(rows.end(), std::make_move_iterator(exec.begin()),
+                std::make_move_iterator(exec.end()));
     return rows;
   }();
   return table;

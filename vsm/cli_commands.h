@@ -30,8 +30,8 @@ class ExecEnvironment {
 
 struct CommandContext {
   const std::vector<Arg>& args;
-  SwitchModel& model;    // working copy
-  CliSession& session;   // working copy
+  SwitchModel& model;   // working copy
+  CliSession& session;  // working copy
   const VethRegistry& registry;
   ExecEnvironment* env;  // null while replaying a configuration file
 };

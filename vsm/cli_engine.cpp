@@ -55,10 +55,12 @@ CliFailure at(int column, std::string message) { return {std::move(message), col
 std::optional<std::string> parse_arg(const TokenSpec& spec, std::string_view tok,
                                      std::string_view rest, Arg& out) {
   switch (spec.kind) {
-    case TokenSpec::Kind::keyword: return "Invalid command at '^' marker.";
+    case TokenSpec::Kind::keyword:
+      return "Invalid command at '^' marker.";
     case TokenSpec::Kind::number: {
       uint64_t v = 0;
-      if (tok.size() > 10 || !std::all_of(tok.begin(), tok.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      if (tok.size() > 10 ||
+          !std::all_of(tok.begin(), tok.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return "Invalid number at '^' marker.";
       std::from_chars(tok.data(), tok.data() + tok.size(), v);
       if (v < spec.min || v > spec.max) return "Invalid range at '^' marker.";
@@ -98,32 +100,29 @@ Attempt match_in_mode(std::span<const CommandSpec> table, std::string_view line,
   for (size_t depth = 0;; ++depth) {
     a.progress = depth;
     Token t = next_token(line, pos);
-    bool end = t.text.empty();
-    bool pipe = !end && t.text.front() == '|';
-    if (end || pipe) {
-      auto done = std::find_if(cands.begin(), cands.end(),
-                               [&](const Candidate& c) { return c.spec->path.size() == depth; });
-      if (done == cands.end()) {
+    auto complete = std::find_if(cands.begin(), cands.end(),
+                                 [&](const Candidate& c) { return c.spec->path.size() == depth; });
+    if (t.text.empty()) {
+      if (complete == cands.end()) {
         a.failure = cands.empty() ? at(static_cast<int>(t.column), "Invalid command at '^' marker.")
-                    : end         ? at(static_cast<int>(end_column(line)), "Incomplete command at '^' marker.")
-                                  : at(static_cast<int>(t.column), "Incomplete command at '^' marker.");
+                                  : at(static_cast<int>(end_column(line)),
+                                       "Incomplete command at '^' marker.");
         return a;
       }
-      CommandMatch m{done->spec, std::move(done->args), {}};
-      if (pipe) {
-        if (!m.command->is_show) {
-          a.failure = at(static_cast<int>(t.column), "Invalid command at '^' marker.");
-          return a;
-        }
-        auto stages = parse_pipes(line, t.column);
-        if (auto* f = std::get_if<CliFailure>(&stages)) {
-          a.failure = std::move(*f);
-          a.progress = depth + 1;
-          return a;
-        }
-        m.pipes = std::move(std::get<std::vector<PipeStage>>(stages));
+      a.match = CommandMatch{complete->spec, std::move(complete->args), {}};
+      return a;
+    }
+    // '|' after a complete show command starts its pipes; anywhere else it is an ordinary
+    // token (a description may begin with it).
+    if (t.text.front() == '|' && complete != cands.end() && complete->spec->is_show) {
+      auto stages = parse_pipes(line, t.column);
+      if (auto* f = std::get_if<CliFailure>(&stages)) {
+        a.failure = std::move(*f);
+        a.progress = depth + 1;
+        return a;
       }
-      a.match = std::move(m);
+      a.match = CommandMatch{complete->spec, std::move(complete->args),
+                             std::move(std::get<std::vector<PipeStage>>(stages))};
       return a;
     }
 
@@ -161,20 +160,22 @@ Attempt match_in_mode(std::span<const CommandSpec> table, std::string_view line,
     std::string_view rest = trim_right(line.substr(t.column));
     std::optional<std::string> first_error;
     bool took_rest = false;
-    std::erase_if(cands, [&](Candidate& c) {
+    std::vector<Candidate> accepted;
+    for (auto& c : cands) {
       const auto& tok = c.spec->path[depth];
       Arg arg;
-      auto err = parse_arg(tok, t.text, rest, arg);
-      if (err) {
+      if (auto err = parse_arg(tok, t.text, rest, arg)) {
         if (!first_error) first_error = std::move(err);
-        return true;
+        continue;
       }
       if (tok.kind == TokenSpec::Kind::text) took_rest = true;
       c.args.push_back(std::move(arg));
-      return false;
-    });
+      accepted.push_back(std::move(c));
+    }
+    cands = std::move(accepted);
     if (cands.empty()) {
-      a.failure = at(static_cast<int>(t.column), first_error.value_or("Invalid command at '^' marker."));
+      a.failure =
+          at(static_cast<int>(t.column), first_error.value_or("Invalid command at '^' marker."));
       return a;
     }
     if (took_rest) pos = line.size();
@@ -186,7 +187,8 @@ Attempt match_in_mode(std::span<const CommandSpec> table, std::string_view line,
 std::variant<CommandMatch, CliFailure> match_command(std::span<const CommandSpec> table,
                                                      std::string_view line,
                                                      std::span<const Mode> modes) {
-  if (auto bad = first_unprintable(line)) return at(static_cast<int>(*bad), "Invalid command at '^' marker.");
+  if (auto bad = first_unprintable(line))
+    return at(static_cast<int>(*bad), "Invalid command at '^' marker.");
   std::optional<Attempt> best;
   for (Mode m : modes) {
     Attempt a = match_in_mode(table, line, m);

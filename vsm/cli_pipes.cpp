@@ -19,7 +19,9 @@ constexpr std::array<std::pair<std::string_view, PipeStage::Kind>, 4> kStages{{
     {"count", PipeStage::Kind::count},
 }};
 
-CliFailure at(size_t column, std::string message) { return {std::move(message), static_cast<int>(column)}; }
+CliFailure at(size_t column, std::string message) {
+  return {std::move(message), static_cast<int>(column)};
+}
 
 void skip_blanks(std::string_view line, size_t& pos) {
   while (pos < line.size() && is_blank(line[pos])) ++pos;
@@ -70,7 +72,8 @@ std::variant<std::vector<PipeStage>, CliFailure> parse_pipes(std::string_view li
     if (stage.kind == PipeStage::Kind::include || stage.kind == PipeStage::Kind::exclude) {
       skip_blanks(line, pos);
       size_t pcol = pos;
-      if (pos >= line.size() || line[pos] == '|') return at(end_column(line.substr(0, pos)), "Incomplete command at '^' marker.");
+      if (pos >= line.size() || line[pos] == '|')
+        return at(end_column(line.substr(0, pos)), "Incomplete command at '^' marker.");
       if (line[pos] == '"') {
         size_t close = line.find('"', pos + 1);
         if (close == std::string_view::npos) return at(pcol, "Invalid command at '^' marker.");
@@ -80,7 +83,8 @@ std::variant<std::vector<PipeStage>, CliFailure> parse_pipes(std::string_view li
         stage.pattern = std::string(next_word(line, pos).text);
       }
       if (stage.pattern.size() > kMaxPattern)
-        return at(pcol, fmt::format("String exceeded max length of ({}) at '^' marker.", kMaxPattern));
+        return at(pcol,
+                  fmt::format("String exceeded max length of ({}) at '^' marker.", kMaxPattern));
       try {
         stage.regex = std::make_shared<const std::regex>(stage.pattern, std::regex::ECMAScript);
       } catch (const std::regex_error&) {

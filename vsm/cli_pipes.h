@@ -19,8 +19,8 @@ namespace vfs::vsm {
 struct PipeStage {
   enum class Kind : uint8_t { json, include, exclude, count };
   Kind kind = Kind::json;
-  std::string pattern;                       // include / exclude
-  std::shared_ptr<const std::regex> regex;   // compiled at parse time, so errors have a caret
+  std::string pattern;                      // include / exclude
+  std::shared_ptr<const std::regex> regex;  // compiled at parse time, so errors have a caret
 };
 
 // Parses the pipe section of line starting at the '|' at bar_column. A regular expression

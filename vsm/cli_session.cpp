@@ -4,11 +4,16 @@ namespace vfs::vsm {
 
 std::string_view mode_name(Mode m) {
   switch (m) {
-    case Mode::exec: return "exec";
-    case Mode::config: return "config";
-    case Mode::config_vlan: return "config-vlan";
-    case Mode::config_port_prof: return "config-port-prof";
-    case Mode::config_if: return "config-if";
+    case Mode::exec:
+      return "exec";
+    case Mode::config:
+      return "config";
+    case Mode::config_vlan:
+      return "config-vlan";
+    case Mode::config_port_prof:
+      return "config-port-prof";
+    case Mode::config_if:
+      return "config-if";
   }
   return "?";
 }

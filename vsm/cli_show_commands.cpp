@@ -32,7 +32,8 @@ std::string trim_lines(const std::string& text) {
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
-    std::string_view line(text.data() + start, (nl == std::string::npos ? text.size() : nl) - start);
+    std::string_view line(text.data() + start,
+                          (nl == std::string::npos ? text.size() : nl) - start);
     out.append(trim_right(line));
     if (nl == std::string::npos) break;
     out += '\n';
@@ -70,8 +71,9 @@ void flatten(const nlohmann::json& j, const std::string& prefix,
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
   } else {
-    out.emplace_back(prefix, j.is_string() ? j.get<std::string>()
-                                           : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    out.emplace_back(
+        prefix, j.is_string() ? j.get<std::string>()
+                              : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -89,7 +91,8 @@ std::string render_counters(const nlohmann::json& j, const std::string& indent) 
 nlohmann::json veth_counters(CommandContext& c, uint32_t n) {
   nlohmann::json all = c.env->counters();
   std::string key = std::to_string(n);
-  if (all.is_object() && all.contains("veths") && all["veths"].is_object() && all["veths"].contains(key))
+  if (all.is_object() && all.contains("veths") && all["veths"].is_object() &&
+      all["veths"].contains(key))
     return all["veths"][key];
   return nlohmann::json::object();
 }
@@ -101,29 +104,33 @@ Result<CommandOutput> show_vlan_brief(CommandContext& c) {
     if (s.bound() && !s.resolved.profile.empty()) ports[s.resolved.access_vlan].push_back(n);
   }
   CommandOutput out;
-  out.text = "\nVLAN Name                             Status    Ports\n"
-             "---- -------------------------------- --------- -------------------------------\n";
+  out.text =
+      "\nVLAN Name                             Status    Ports\n"
+      "---- -------------------------------- --------- -------------------------------\n";
   out.data = {{"vlans", nlohmann::json::array()}};
   for (const auto& [id, v] : c.model.vlans) {
     std::vector<std::string> names;
     for (auto n : ports[id]) names.push_back(veth_short(n));
-    out.text += fmt::format("{:<4} {:<32} {:<9} {}\n", id, v.name, "active", fmt::join(names, ", "));
-    out.data["vlans"].push_back({{"id", id}, {"name", v.name}, {"status", "active"}, {"ports", names}});
+    out.text +=
+        fmt::format("{:<4} {:<32} {:<9} {}\n", id, v.name, "active", fmt::join(names, ", "));
+    out.data["vlans"].push_back(
+        {{"id", id}, {"name", v.name}, {"status", "active"}, {"ports", names}});
   }
   out.text = trim_lines(out.text);
   return out;
 }
 
 Result<CommandOutput> show_port_profiles(CommandContext& c, const std::string* only) {
-  if (only && !c.model.profiles.contains(*only)) return make_error(ENOENT, "port-profile {} does not exist", *only);
+  if (only && !c.model.profiles.contains(*only))
+    return make_error(ENOENT, "port-profile {} does not exist", *only);
   CommandOutput out;
   out.data = {{"port_profiles", nlohmann::json::array()}};
   for (const auto& [name, p] : c.model.profiles) {
     if (only && name != *only) continue;
     auto users = c.model.interfaces_inheriting(name);
     if (!out.text.empty()) out.text += "\n";
-    out.text += fmt::format("port-profile {}\n type: Vethernet\n description: {}\n status: {}\n", name,
-                            p.description, p.state_enabled ? "enabled" : "disabled");
+    out.text += fmt::format("port-profile {}\n type: Vethernet\n description: {}\n status: {}\n",
+                            name, p.description, p.state_enabled ? "enabled" : "disabled");
     out.text += " config attributes:\n";
     out.text += fmt::format("  switchport mode {}\n", switchport_mode_name(p.mode));
     out.text += fmt::format("  switchport access vlan {}\n", p.access_vlan);
@@ -146,8 +153,8 @@ Result<CommandOutput> show_port_profiles(CommandContext& c, const std::string* o
 Result<CommandOutput> show_interface_brief(CommandContext& c) {
   CommandOutput out;
   out.text = kRule + "\n" +
-             fmt::format("{:<13} {:<5} {:<7} {:<7} {:<20} {}\n", "Interface", "VLAN", "Mode", "Status",
-                         "Port-profile", "Reason") +
+             fmt::format("{:<13} {:<5} {:<7} {:<7} {:<20} {}\n", "Interface", "VLAN", "Mode",
+                         "Status", "Port-profile", "Reason") +
              kRule + "\n";
   out.data = {{"interfaces", nlohmann::json::array()}};
   for (const auto& [n, itf] : c.model.interfaces) {
@@ -156,15 +163,17 @@ Result<CommandOutput> show_interface_brief(CommandContext& c) {
     std::string vlan = has_profile ? std::to_string(s.resolved.access_vlan) : "-";
     std::string mode = has_profile ? std::string(switchport_mode_name(s.resolved.mode)) : "-";
     std::string reason = s.up() ? "none" : s.reason();
-    out.text += fmt::format("{:<13} {:<5} {:<7} {:<7} {:<20} {}\n", veth_short(n), vlan, mode,
-                            s.up() ? "up" : "down", itf.profile.empty() ? "-" : itf.profile, reason);
-    out.data["interfaces"].push_back({{"interface", veth_name(n)},
-                                      {"vethernet", n},
-                                      {"vlan", has_profile ? nlohmann::json(s.resolved.access_vlan) : nlohmann::json(nullptr)},
-                                      {"mode", mode},
-                                      {"status", s.up() ? "up" : "down"},
-                                      {"port_profile", itf.profile},
-                                      {"reason", s.up() ? "" : s.reason()}});
+    out.text +=
+        fmt::format("{:<13} {:<5} {:<7} {:<7} {:<20} {}\n", veth_short(n), vlan, mode,
+                    s.up() ? "up" : "down", itf.profile.empty() ? "-" : itf.profile, reason);
+    out.data["interfaces"].push_back(
+        {{"interface", veth_name(n)},
+         {"vethernet", n},
+         {"vlan", has_profile ? nlohmann::json(s.resolved.access_vlan) : nlohmann::json(nullptr)},
+         {"mode", mode},
+         {"status", s.up() ? "up" : "down"},
+         {"port_profile", itf.profile},
+         {"reason", s.up() ? "" : s.reason()}});
   }
   out.text = trim_lines(out.text);
   return out;
@@ -173,7 +182,8 @@ Result<CommandOutput> show_interface_brief(CommandContext& c) {
 Result<CommandOutput> show_interface_virtual(CommandContext& c) {
   CommandOutput out;
   out.text = kRule + "\n" +
-             fmt::format("{:<13} {:<5} {:<24} {:<18} {}\n", "Port", "VF", "Owner (VM)", "MAC", "Port-profile") +
+             fmt::format("{:<13} {:<5} {:<24} {:<18} {}\n", "Port", "VF", "Owner (VM)", "MAC",
+                         "Port-profile") +
              kRule + "\n";
   out.data = {{"interfaces", nlohmann::json::array()}};
   for (const auto& [n, r] : c.registry.records()) {
@@ -212,7 +222,8 @@ Result<CommandOutput> show_interface_veth(CommandContext& c, bool counters_only)
   auto s = status_of(c, itf);
   out.text = fmt::format("{} is {}\n", veth_name(n), s.up() ? "up" : "down");
   if (!s.up()) out.text += fmt::format("  Reason: {}\n", s.reason());
-  if (!itf.description.empty()) out.text += fmt::format("  Port description is {}\n", itf.description);
+  if (!itf.description.empty())
+    out.text += fmt::format("  Port description is {}\n", itf.description);
   if (s.record) {
     const VethRecord& r = *s.record;
     out.text += fmt::format("  Owner is VM \"{}\"", r.vm);
@@ -249,7 +260,8 @@ Result<CommandOutput> show_slowpath_counters(CommandContext& c) {
   auto env = need_env(c);
   if (!env) return env.error();
   nlohmann::json all = (*env)->counters();
-  nlohmann::json sp = all.is_object() && all.contains("slowpath") ? all["slowpath"] : nlohmann::json::object();
+  nlohmann::json sp =
+      all.is_object() && all.contains("slowpath") ? all["slowpath"] : nlohmann::json::object();
   CommandOutput out;
   out.text = "Slow-path counters\n" + render_counters(sp, "  ");
   out.data = sp;
@@ -261,8 +273,9 @@ Result<CommandOutput> show_version(CommandContext& c) {
   if (!env) return env.error();
   CommandOutput out;
   int vfs = (*env)->vf_count();
-  out.text = fmt::format("vfswitch Software\n  version: {}\n  supervisor: embedded\n  VFs on this host: {}\n",
-                         kVersion, vfs);
+  out.text = fmt::format(
+      "vfswitch Software\n  version: {}\n  supervisor: embedded\n  VFs on this host: {}\n",
+      kVersion, vfs);
   out.data = {{"version", kVersion}, {"supervisor", "embedded"}, {"vf_count", vfs}};
   return out;
 }
@@ -283,26 +296,29 @@ Result<CommandOutput> show_startup_config(CommandContext& c) {
 
 std::vector<CommandSpec> exec_command_rows() {
   std::vector<CommandSpec> rows;
-  rows.push_back(show_row({keyword("running-config")}, "Show the current operating configuration",
-                          [](CommandContext& c) -> Result<CommandOutput> {
-                            return CommandOutput{render_running_config(c.model), model_json(c.model)};
-                          }));
+  rows.push_back(
+      show_row({keyword("running-config")}, "Show the current operating configuration",
+               [](CommandContext& c) -> Result<CommandOutput> {
+                 return CommandOutput{render_running_config(c.model), model_json(c.model)};
+               }));
   rows.push_back(show_row({keyword("startup-config")}, "Show the configuration loaded at startup",
                           show_startup_config));
-  rows.push_back(show_row({keyword("vlan"), keyword("brief")}, "Show VLANs and their ports", show_vlan_brief));
+  rows.push_back(
+      show_row({keyword("vlan"), keyword("brief")}, "Show VLANs and their ports", show_vlan_brief));
   rows.push_back(show_row({keyword("port-profile")}, "Show all port-profiles",
                           [](CommandContext& c) { return show_port_profiles(c, nullptr); }));
-  rows.push_back(show_row({keyword("port-profile"), keyword("name"), word_arg("NAME", 80)},
-                          "Show one port-profile",
-                          [](CommandContext& c) { return show_port_profiles(c, &c.args[0].text); }));
+  rows.push_back(show_row(
+      {keyword("port-profile"), keyword("name"), word_arg("NAME", 80)}, "Show one port-profile",
+      [](CommandContext& c) { return show_port_profiles(c, &c.args[0].text); }));
   rows.push_back(show_row({keyword("interface"), keyword("brief")},
                           "Show the status of every vEthernet interface", show_interface_brief));
   rows.push_back(show_row({keyword("interface"), keyword("virtual")},
                           "Show which VM vNIC and VF each attached vEthernet has",
                           show_interface_virtual));
-  rows.push_back(show_row({keyword("interface"), keyword("vethernet"), number_arg("N", 1, kMaxVeth)},
-                          "Show one vEthernet interface",
-                          [](CommandContext& c) { return show_interface_veth(c, false); }));
+  rows.push_back(
+      show_row({keyword("interface"), keyword("vethernet"), number_arg("N", 1, kMaxVeth)},
+               "Show one vEthernet interface",
+               [](CommandContext& c) { return show_interface_veth(c, false); }));
   rows.push_back(show_row({keyword("interface"), keyword("vethernet"), number_arg("N", 1, kMaxVeth),
                            keyword("counters")},
                           "Show the counters of one vEthernet interface",
@@ -310,17 +326,18 @@ std::vector<CommandSpec> exec_command_rows() {
   rows.push_back(show_row({keyword("slowpath"), keyword("counters")},
                           "Show the slow path's packet and drop counters", show_slowpath_counters));
   rows.push_back(show_row({keyword("version")}, "Show the software version", show_version));
-  rows.push_back(CommandSpec{in_mode(Mode::exec),
-                             {keyword("copy"), keyword("running-config"), keyword("startup-config")},
-                             "Save the running configuration as the startup configuration",
-                             false,
-                             [](CommandContext& c) -> Result<CommandOutput> {
-                               auto env = need_env(c);
-                               if (!env) return env.error();
-                               auto w = (*env)->save_startup_config(render_running_config(c.model));
-                               if (!w) return w.error();
-                               return CommandOutput{"Copy complete.\n", nullptr};
-                             }});
+  rows.push_back(
+      CommandSpec{in_mode(Mode::exec),
+                  {keyword("copy"), keyword("running-config"), keyword("startup-config")},
+                  "Save the running configuration as the startup configuration",
+                  false,
+                  [](CommandContext& c) -> Result<CommandOutput> {
+                    auto env = need_env(c);
+                    if (!env) return env.error();
+                    auto w = (*env)->save_startup_config(render_running_config(c.model));
+                    if (!w) return w.error();
+                    return CommandOutput{"Copy complete.\n", nullptr};
+                  }});
   return rows;
 }
 

@@ -25,7 +25,8 @@ Result<SwitchModel> replay_config(const SwitchModel& base, const VethRegistry& r
     if (!r.ok) {
       std::string msg = fmt::format("{}:{}: {}", source, lineno, r.failure.message);
       if (r.failure.column >= 0)
-        msg += fmt::format("\n  {}\n  {}^", line, std::string(static_cast<size_t>(r.failure.column), ' '));
+        msg += fmt::format("\n  {}\n  {}^", line,
+                           std::string(static_cast<size_t>(r.failure.column), ' '));
       return make_error(EINVAL, "{}", msg);
     }
   }

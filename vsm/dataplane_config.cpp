@@ -34,7 +34,8 @@ ResolvedVeth resolve_veth(const SwitchModel& model, const VethRecord& record) {
   } else if (itf->second.shutdown) {
     v.reason = fmt::format("Vethernet{} is shut down", record.number);
   } else if (!model.vlans.contains(p.access_vlan)) {
-    v.reason = fmt::format("access VLAN {} of port-profile {} is not defined", p.access_vlan, p.name);
+    v.reason =
+        fmt::format("access VLAN {} of port-profile {} is not defined", p.access_vlan, p.name);
   } else {
     v.forwarding = true;
   }

@@ -8,7 +8,9 @@ std::string default_vlan_name(uint16_t id) {
   return id == kDefaultVlan ? "default" : fmt::format("VLAN{:04}", id);
 }
 
-SwitchModel::SwitchModel() { vlans[kDefaultVlan] = Vlan{kDefaultVlan, default_vlan_name(kDefaultVlan)}; }
+SwitchModel::SwitchModel() {
+  vlans[kDefaultVlan] = Vlan{kDefaultVlan, default_vlan_name(kDefaultVlan)};
+}
 
 std::vector<std::string> SwitchModel::profiles_using_vlan(uint16_t vlan) const {
   std::vector<std::string> users;

@@ -25,7 +25,8 @@ std::string render_running_config(const SwitchModel& model) {
     out += fmt::format("\nport-profile type vethernet {}\n", name);
     if (!p.description.empty()) out += fmt::format("  description {}\n", p.description);
     out += fmt::format("  switchport mode {}\n", switchport_mode_name(p.mode));
-    if (p.access_vlan != kDefaultVlan) out += fmt::format("  switchport access vlan {}\n", p.access_vlan);
+    if (p.access_vlan != kDefaultVlan)
+      out += fmt::format("  switchport access vlan {}\n", p.access_vlan);
     out += p.shutdown ? "  shutdown\n" : "  no shutdown\n";
     if (p.state_enabled) out += "  state enabled\n";
   }

@@ -54,7 +54,8 @@ std::optional<std::string> normalize_mac(const std::string& mac) {
 
 Result<void> check_vm_field(const char* what, const std::string& v) {
   if (v.size() > kMaxVmFieldLen || !printable(v))
-    return make_error(EINVAL, "{} must be printable ASCII of at most {} characters", what, kMaxVmFieldLen);
+    return make_error(EINVAL, "{} must be printable ASCII of at most {} characters", what,
+                      kMaxVmFieldLen);
   return ok();
 }
 
@@ -69,6 +70,7 @@ Supervisor::Supervisor(Dataplane& dataplane, SupervisorOptions options)
 
 Result<void> Supervisor::restore() {
   std::lock_guard<std::mutex> g(mu_);
+  if (state_dir_.empty()) return make_error(EINVAL, "the supervisor has no state directory");
   if (auto d = create_directories(state_dir_, "state directory"); !d) return d;
 
   VethRegistry registry;
@@ -97,8 +99,8 @@ Result<void> Supervisor::restore() {
   for (const auto& [n, rec] : registry.records()) {
     if (rec.vf < 0) continue;
     if (rec.vf >= vfs) {
-      log::warn("vsm", "Vethernet{}: VF {} no longer exists on this host ({} VFs); left detached", n,
-                rec.vf, vfs);
+      log::warn("vsm", "Vethernet{}: VF {} no longer exists on this host ({} VFs); left detached",
+                n, rec.vf, vfs);
       VethRecord r = rec;
       r.vf = -1;
       registry.put(r);
@@ -111,8 +113,10 @@ Result<void> Supervisor::restore() {
     if (model.profiles.contains(p->second)) {
       itf.profile = p->second;
     } else {
-      log::warn("vsm", "Vethernet{} (VF {}): port-profile {} recorded in {} does not exist; the port "
-                "does not forward", n, rec.vf, p->second, registry_path_);
+      log::warn("vsm",
+                "Vethernet{} (VF {}): port-profile {} recorded in {} does not exist; the port "
+                "does not forward",
+                n, rec.vf, p->second, registry_path_);
     }
   }
   return commit(std::move(model), std::move(registry));
@@ -145,13 +149,16 @@ Result<uint32_t> Supervisor::attach(const AttachRequest& req) {
   std::lock_guard<std::mutex> g(mu_);
   const int vfs = dataplane_.vf_count();
   if (req.vf < 0 || req.vf >= vfs)
-    return make_error(ERANGE, "VF {} is out of range: this host has {} VFs (0..{})", req.vf, vfs, vfs - 1);
-  if (req.profile.empty()) return make_error(EINVAL, "attach of VF {} names no port-profile", req.vf);
+    return make_error(ERANGE, "VF {} is out of range: this host has {} VFs (0..{})", req.vf, vfs,
+                      vfs - 1);
+  if (req.profile.empty())
+    return make_error(EINVAL, "attach of VF {} names no port-profile", req.vf);
   auto prof = model_.profiles.find(req.profile);
   if (prof == model_.profiles.end())
     return make_error(ENOENT, "port-profile {} does not exist", req.profile);
   if (!prof->second.state_enabled)
-    return make_error(EPERM, "port-profile {} is not enabled (configure 'state enabled' in it first)",
+    return make_error(EPERM,
+                      "port-profile {} is not enabled (configure 'state enabled' in it first)",
                       req.profile);
   if (req.vm.empty() && req.vm_uuid.empty())
     return make_error(EINVAL, "attach of VF {} names neither a VM nor a VM UUID", req.vf);
@@ -168,8 +175,8 @@ Result<uint32_t> Supervisor::attach(const AttachRequest& req) {
   VethRegistry registry = registry_;
   SwitchModel model = model_;
   if (const VethRecord* other = registry.find_by_vf(req.vf); other && other->key != key)
-    return make_error(EBUSY, "VF {} is already bound to Vethernet{} (VM {}); detach it first", req.vf,
-                      other->number, other->vm.empty() ? other->vm_uuid : other->vm);
+    return make_error(EBUSY, "VF {} is already bound to Vethernet{} (VM {}); detach it first",
+                      req.vf, other->number, other->vm.empty() ? other->vm_uuid : other->vm);
 
   VethRecord rec;
   if (const VethRecord* known = registry.find_by_key(key)) {
@@ -213,9 +220,10 @@ nlohmann::json Supervisor::rules_json() const {
   nlohmann::json rules = dataplane_.rules_json();
   if (!rules.is_array()) return rules;
   for (auto& r : rules) {
-    if (!r.is_object() || r.contains("vm") || !r.contains("veth") || !r["veth"].is_number_unsigned()) continue;
-    uint64_t n = r["veth"].get<uint64_t>();
-    if (n > kMaxVeth) continue;
+    if (!r.is_object() || r.contains("vm") || !r.contains("veth") || !r["veth"].is_number_integer())
+      continue;
+    int64_t n = r["veth"].get<int64_t>();
+    if (n < 1 || n > kMaxVeth) continue;
     if (const VethRecord* rec = registry_.find(static_cast<uint32_t>(n)))
       r["vm"] = rec->vm.empty() ? rec->vm_uuid : rec->vm;
   }
@@ -251,6 +259,7 @@ Result<void> Supervisor::save_startup_config(const std::string& text) {
 }
 
 Result<void> Supervisor::commit(SwitchModel model, VethRegistry registry) {
+  if (state_dir_.empty()) return make_error(EINVAL, "the supervisor has no state directory");
   DataplaneConfig cfg = resolve_dataplane_config(model, registry);
   const bool dp_changed = !applied_once_ || !same_dataplane_config(cfg, applied_);
   if (dp_changed) {
@@ -264,9 +273,11 @@ Result<void> Supervisor::commit(SwitchModel model, VethRegistry registry) {
     if (!w) {
       if (dp_changed && applied_once_) {
         if (auto undo = dataplane_.apply(applied_); !undo)
-          log::error("vsm", "cannot restore the previous datapath configuration: {}", undo.error().message);
+          log::error("vsm", "cannot restore the previous datapath configuration: {}",
+                     undo.error().message);
       }
-      return make_error(w.error().code, "cannot save the vEthernet registry: {}", w.error().message);
+      return make_error(w.error().code, "cannot save the vEthernet registry: {}",
+                        w.error().message);
     }
     persisted_ = std::move(text);
   }

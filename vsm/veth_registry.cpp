@@ -76,7 +76,8 @@ Result<VethRegistry::Loaded> VethRegistry::from_json(const std::string& text,
     return bad(e.what());
   }
   if (!doc.is_object()) return bad("top level is not an object");
-  if (!doc.contains("version") || doc["version"] != 1) return bad("missing or unsupported 'version' (expected 1)");
+  if (!doc.contains("version") || doc["version"] != 1)
+    return bad("missing or unsupported 'version' (expected 1)");
   if (!doc.contains("veths") || !doc["veths"].is_array()) return bad("missing 'veths' array");
 
   Loaded out;
@@ -93,11 +94,12 @@ Result<VethRegistry::Loaded> VethRegistry::from_json(const std::string& text,
     };
     VethRecord r;
     std::string profile;
-    if (!e.contains("number") || !e["number"].is_number_unsigned() || e["number"].get<uint64_t>() < 1 ||
-        e["number"].get<uint64_t>() > kMaxVeth)
+    if (!e.contains("number") || !e["number"].is_number_unsigned() ||
+        e["number"].get<uint64_t>() < 1 || e["number"].get<uint64_t>() > kMaxVeth)
       return bad(where + ".number is not a vEthernet number (1.." + std::to_string(kMaxVeth) + ")");
     r.number = e["number"].get<uint32_t>();
-    if (!str("key", r.key) || r.key.empty()) return bad(where + ".key is missing or not a non-empty string");
+    if (!str("key", r.key) || r.key.empty())
+      return bad(where + ".key is missing or not a non-empty string");
     if (!str("vm", r.vm)) return bad(where + ".vm is missing or not a string");
     if (!str("vm_uuid", r.vm_uuid)) return bad(where + ".vm_uuid is missing or not a string");
     if (!str("mac", r.mac)) return bad(where + ".mac is missing or not a string");
@@ -109,7 +111,8 @@ Result<VethRegistry::Loaded> VethRegistry::from_json(const std::string& text,
       r.vf = e["vf"].get<int>();
       if (!vfs.insert(r.vf).second) return bad(fmt::format("VF {} is bound twice", r.vf));
     }
-    if (out.registry.records_.contains(r.number)) return bad(fmt::format("vEthernet {} appears twice", r.number));
+    if (out.registry.records_.contains(r.number))
+      return bad(fmt::format("vEthernet {} appears twice", r.number));
     if (!keys.insert(r.key).second) return bad(fmt::format("vNIC key '{}' appears twice", r.key));
     if (!profile.empty()) out.profiles[r.number] = profile;
     out.registry.records_[r.number] = std::move(r);

@@ -27,7 +27,8 @@ std::optional<std::vector<uint16_t>> parse_vlan_list(std::string_view text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
     size_t dash = item.find('-');
     if (dash == std::string_view::npos) {
       auto v = parse_vlan_id(item);

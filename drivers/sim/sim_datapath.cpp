@@ -55,8 +55,8 @@ class Worker {
       flush();
     }
     for (uint16_t i = 0; i < n; ++i) {
-      const unsigned got = rte_ring_dequeue_burst(ports_[i].rep_tx, reinterpret_cast<void**>(burst_.data()),
-                                                  kBurst, nullptr);
+      const unsigned got = rte_ring_dequeue_burst(
+          ports_[i].rep_tx, reinterpret_cast<void**>(burst_.data()), kBurst, nullptr);
       if (got == 0) continue;
       work = true;
       stats_[SimCounter::representor_tx] += got;
@@ -125,7 +125,8 @@ class Worker {
         to_wire(idx, s.m.data(), s.n);
       } else {
         rte_ring* r = ports_[idx - n].rep_rx;
-        const unsigned sent = rte_ring_enqueue_burst(r, reinterpret_cast<void**>(s.m.data()), s.n, nullptr);
+        const unsigned sent =
+            rte_ring_enqueue_burst(r, reinterpret_cast<void**>(s.m.data()), s.n, nullptr);
         stats_[SimCounter::to_representor] += sent;
         for (unsigned k = sent; k < s.n; ++k) drop(s.m[k], SimCounter::drop_representor_full);
       }
@@ -183,7 +184,8 @@ void Datapath::stop() {
 
 SimStats Datapath::stats() const {
   SimStats s;
-  for (size_t i = 0; i < s.value.size(); ++i) s.value[i] = counters_[i].load(std::memory_order_relaxed);
+  for (size_t i = 0; i < s.value.size(); ++i)
+    s.value[i] = counters_[i].load(std::memory_order_relaxed);
   return s;
 }
 
@@ -205,8 +207,9 @@ void Datapath::run() {
       continue;
     }
     const unsigned sleeps = idle - kSpinPolls;
-    const unsigned us = sleeps > kShortSleeps ? kDeepSleepUs
-                                              : std::min(1u << std::min(sleeps - 1, 10u), kShortSleepUs);
+    const unsigned us = sleeps > kShortSleeps
+                            ? kDeepSleepUs
+                            : std::min(1u << std::min(sleeps - 1, 10u), kShortSleepUs);
     std::this_thread::sleep_for(std::chrono::microseconds(us));
   }
   if (registered) rte_thread_unregister();

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "drivers/sim/sim_datapath.h"
+#include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "drivers/sim/sim_ports.h"
 #include "drivers/sim/sim_wires.h"
@@ -17,62 +18,7 @@ namespace vfs::drivers {
 namespace {
 
 using sim::FlowTable;
-
-// The FlowBackend face of the sim: the table behind the mutex the datapath takes once per
-// burst, plus the knobs that make the sim a slow or flaky NIC on purpose.
-class SimFlowBackend final : public FlowBackend {
- public:
-  SimFlowBackend(std::mutex& mu, FlowTable& table, const ESwitchOptions& opt)
-      : mu_(mu),
-        table_(table),
-        insert_latency_(opt.sim_insert_latency_us),
-        fail_rate_(opt.sim_fail_rate),
-        fail_errno_(opt.sim_fail_errno) {}
-
-  std::string_view name() const override { return "sim"; }
-
-  FlowStatus validate(const rte_flow_attr& attr, const rte_flow_item* pattern,
-                      const rte_flow_action* actions) override {
-    std::lock_guard<std::mutex> g(mu_);
-    return table_.validate(attr, pattern, actions);
-  }
-
-  FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
-                                const rte_flow_action* actions) override {
-    // The latency is the firmware's, not the table's: the datapath keeps running.
-    if (insert_latency_.count() > 0) std::this_thread::sleep_for(insert_latency_);
-    std::lock_guard<std::mutex> g(mu_);
-    if (fail_rate_ > 0 && chance_(rng_) < fail_rate_)
-      return FlowError{fail_errno_, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
-                       fmt::format("sim: injected failure (sim_fail_rate {})", fail_rate_)};
-    return table_.create(attr, pattern, actions);
-  }
-
-  FlowStatus destroy(FlowHandle h) override {
-    std::lock_guard<std::mutex> g(mu_);
-    return table_.destroy(h);
-  }
-
-  FlowResult<FlowCounters> query_count(FlowHandle h) override {
-    std::lock_guard<std::mutex> g(mu_);
-    return table_.query_count(h);
-  }
-
-  FlowStatus flush() override {
-    std::lock_guard<std::mutex> g(mu_);
-    table_.clear();
-    return Unit{};
-  }
-
- private:
-  std::mutex& mu_;
-  FlowTable& table_;
-  std::chrono::microseconds insert_latency_;
-  double fail_rate_;
-  int fail_errno_;
-  std::mt19937 rng_{20240601};  // fixed seed: a test run's failures are reproducible
-  std::uniform_real_distribution<double> chance_{0.0, 1.0};
-};
+using sim::SimFlowBackend;
 
 class SimESwitch final : public ESwitch {
  public:
@@ -162,7 +108,8 @@ Result<std::unique_ptr<ESwitch>> make_sim_eswitch(const ESwitchOptions& opt) {
   if (auto r = check_options(opt); !r) return r.error();
 
   // Process-local state first, so that bad options change nothing on the host.
-  auto ports = sim::SimPorts::make(opt.sim_name, sim::wire_names(opt.sim_name, opt.sim_vfs), opt.pool);
+  auto ports =
+      sim::SimPorts::make(opt.sim_name, sim::wire_names(opt.sim_name, opt.sim_vfs), opt.pool);
   if (!ports) return ports.error();
   std::vector<uint16_t> ethdevs;
   for (const sim::SimPort& p : ports.value()->ports()) ethdevs.push_back(p.rep_port);
@@ -170,7 +117,8 @@ Result<std::unique_ptr<ESwitch>> make_sim_eswitch(const ESwitchOptions& opt) {
   topt.capacity = opt.sim_capacity;
   topt.unsupported = opt.sim_unsupported;
   auto table = FlowTable::make(std::move(ethdevs), topt);
-  if (!table) return make_error(table.error().code, "sim {}: {}", opt.sim_name, table.error().message);
+  if (!table)
+    return make_error(table.error().code, "sim {}: {}", opt.sim_name, table.error().message);
 
   auto wires = sim::open_wires(opt.sim_name, opt.sim_vfs);
   if (!wires) return wires.error();

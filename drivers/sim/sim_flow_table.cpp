@@ -34,8 +34,8 @@ constexpr unsigned kMaxListLength = 128;  // items or actions before END; guards
 constexpr unsigned kMaxHeader = 40;       // IPv6, the longest header item
 constexpr unsigned kMaxTags = 4;          // VLAN tags the parser walks
 constexpr unsigned kMaxVlanItems = 2;
-constexpr unsigned kWindowHead = 64;      // room for VLAN pushes in the edit window
-constexpr unsigned kWindowMax = 256;      // frame bytes copied into the edit window
+constexpr unsigned kWindowHead = 64;  // room for VLAN pushes in the edit window
+constexpr unsigned kWindowMax = 256;  // frame bytes copied into the edit window
 
 constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86dd;
@@ -222,7 +222,8 @@ SimCounter apply_edit(const Edit& e, Window& w) {
 // ---- default masks (rte_flow.h hides its own from C++) ---------------------------------
 
 template <size_t N>
-constexpr std::array<uint8_t, N> mask_bytes(std::initializer_list<std::pair<unsigned, unsigned>> ranges) {
+constexpr std::array<uint8_t, N> mask_bytes(
+    std::initializer_list<std::pair<unsigned, unsigned>> ranges) {
   std::array<uint8_t, N> m{};
   for (auto [from, to] : ranges)
     for (unsigned i = from; i < to; ++i) m[i] = 0xff;
@@ -233,8 +234,8 @@ const auto kEthMask = mask_bytes<14>({{0, 12}});
 const std::array<uint8_t, 4> kVlanMask = {0x0f, 0xff, 0, 0};
 const auto kIpv4Mask = mask_bytes<20>({{12, 20}});
 const auto kIpv6Mask = mask_bytes<40>({{8, 40}});
-const auto kPortsMask = mask_bytes<20>({{0, 4}});   // TCP / UDP ports
-const auto kIcmpMask = mask_bytes<8>({{0, 2}});     // ICMP / ICMP6 type and code
+const auto kPortsMask = mask_bytes<20>({{0, 4}});  // TCP / UDP ports
+const auto kIcmpMask = mask_bytes<8>({{0, 2}});    // ICMP / ICMP6 type and code
 const auto kArpMask = mask_bytes<28>({{8, 28}});
 
 // ARP_ETH_IPV4 is not packed in DPDK 22.11: serialise it field by field.
@@ -331,8 +332,7 @@ enum class Layer { none, eth, vlan, l3, l4 };
 
 FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& r,
                                             bool& vlan_matched) const {
-  if (!pattern)
-    return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM_NUM, "sim: pattern is NULL");
+  if (!pattern) return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM_NUM, "sim: pattern is NULL");
   Layer layer = Layer::none;
   uint16_t l3_type = 0;
   unsigned n_vlan = 0;
@@ -366,11 +366,16 @@ FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& 
     };
     auto layer_name = [&]() -> const char* {
       switch (layer) {
-        case Layer::none: return "nothing";
-        case Layer::eth: return "ETH";
-        case Layer::vlan: return "VLAN";
-        case Layer::l3: return l3_type == kEtherIpv4 ? "IPV4" : l3_type == kEtherIpv6 ? "IPV6" : "ARP_ETH_IPV4";
-        case Layer::l4: return l3_type == kEtherArp ? "ARP_ETH_IPV4" : "an L4 item";
+        case Layer::none:
+          return "nothing";
+        case Layer::eth:
+          return "ETH";
+        case Layer::vlan:
+          return "VLAN";
+        case Layer::l3:
+          return l3_type == kEtherIpv4 ? "IPV4" : l3_type == kEtherIpv6 ? "IPV6" : "ARP_ETH_IPV4";
+        case Layer::l4:
+          return l3_type == kEtherArp ? "ARP_ETH_IPV4" : "an L4 item";
       }
       return "?";
     };
@@ -395,12 +400,14 @@ FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& 
         }
         if (mask == 0) break;
         if (mask != 0xffff)
-          return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_MASK,
-                            fmt::format("sim: item {}: partial port mask {:#x} not supported", name, mask));
+          return flow_error(
+              ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_MASK,
+              fmt::format("sim: item {}: partial port mask {:#x} not supported", name, mask));
         const int p = sim_port(id);
         if (p < 0)
-          return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM_SPEC,
-                            fmt::format("sim: item {}: port {} is not a port of this eSwitch", name, id));
+          return flow_error(
+              EINVAL, RTE_FLOW_ERROR_TYPE_ITEM_SPEC,
+              fmt::format("sim: item {}: port {} is not a port of this eSwitch", name, id));
         r.src_port = p;
         break;
       }
@@ -433,14 +440,16 @@ FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& 
         if (layer != Layer::none && layer != Layer::eth && layer != Layer::vlan)
           return out_of_order(layer_name());
         if (n_vlan == kMaxVlanItems)
-          return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM,
-                            fmt::format("sim: more than {} VLAN items not supported", kMaxVlanItems));
+          return flow_error(
+              ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM,
+              fmt::format("sim: more than {} VLAN items not supported", kMaxVlanItems));
         if (eth_has_vlan == 0)
           return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM,
                             "sim: item VLAN conflicts with ETH has_vlan = 0");
         if (next.ethertype >= 0 && !is_vlan_tpid(static_cast<uint16_t>(next.ethertype)))
-          return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM,
-                            fmt::format("sim: item VLAN follows EtherType {:#06x}", next.ethertype));
+          return flow_error(
+              EINVAL, RTE_FLOW_ERROR_TYPE_ITEM,
+              fmt::format("sim: item VLAN follows EtherType {:#06x}", next.ethertype));
         next = {};
         MatchStep s;
         s.kind = StepKind::vlan;
@@ -475,8 +484,9 @@ FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& 
                                                            : kEtherArp;
         if (next.ethertype >= 0 && next.ethertype != s.ethertype &&
             !(layer == Layer::eth && is_vlan_tpid(static_cast<uint16_t>(next.ethertype))))
-          return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ITEM,
-                            fmt::format("sim: item {} follows EtherType {:#06x}", name, next.ethertype));
+          return flow_error(
+              EINVAL, RTE_FLOW_ERROR_TYPE_ITEM,
+              fmt::format("sim: item {} follows EtherType {:#06x}", name, next.ethertype));
         next = {};
         s.tags = n_vlan > 0 ? static_cast<int8_t>(n_vlan) : (eth_has_vlan == 0 ? 0 : -1);
         if (it.spec) {
@@ -528,10 +538,12 @@ FlowStatus FlowTable::Impl::compile_pattern(const rte_flow_item* pattern, Rule& 
             s.l4_proto = kProtoUdp, hlen = 8, default_mask = kPortsMask.data();
             break;
           case RTE_FLOW_ITEM_TYPE_ICMP:
-            s.l4_proto = kProtoIcmp, hlen = 8, default_mask = kIcmpMask.data(), needs_l3 = kEtherIpv4;
+            s.l4_proto = kProtoIcmp, hlen = 8, default_mask = kIcmpMask.data(),
+            needs_l3 = kEtherIpv4;
             break;
           default:
-            s.l4_proto = kProtoIcmp6, hlen = 4, default_mask = kIcmpMask.data(), needs_l3 = kEtherIpv6;
+            s.l4_proto = kProtoIcmp6, hlen = 4, default_mask = kIcmpMask.data(),
+            needs_l3 = kEtherIpv6;
             break;
         }
         if (layer == Layer::l3) {
@@ -586,16 +598,18 @@ FlowStatus FlowTable::Impl::compile_actions(const rte_flow_action* actions,
                         fmt::format("sim: action {} needs a configuration", name));
     };
     auto conflicting_fate = [&] {
-      return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION,
-                        fmt::format("sim: action {} conflicts with the rule's other fate action", name));
+      return flow_error(
+          EINVAL, RTE_FLOW_ERROR_TYPE_ACTION,
+          fmt::format("sim: action {} conflicts with the rule's other fate action", name));
     };
     auto edit_after_output = [&] {
       return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
                         fmt::format("sim: action {} after an output action not supported", name));
     };
     auto needs_tag = [&] {
-      return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
-                        fmt::format("sim: action {} needs OF_PUSH_VLAN before it or a VLAN match", name));
+      return flow_error(
+          ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
+          fmt::format("sim: action {} needs OF_PUSH_VLAN before it or a VLAN match", name));
     };
 
     switch (a.type) {
@@ -647,11 +661,13 @@ FlowStatus FlowTable::Impl::compile_actions(const rte_flow_action* actions,
         }
         const int p = sim_port(id);
         if (p < 0)
-          return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
-                            fmt::format("sim: action {}: port {} is not a port of this eSwitch", name, id));
+          return flow_error(
+              EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+              fmt::format("sim: action {}: port {} is not a port of this eSwitch", name, id));
         if (r.n_out == kMaxOutputs)
-          return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
-                            fmt::format("sim: more than {} output actions not supported", kMaxOutputs));
+          return flow_error(
+              ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
+              fmt::format("sim: more than {} output actions not supported", kMaxOutputs));
         r.out[r.n_out++] = Destination{a.type == RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR
                                            ? Destination::Kind::representor
                                            : Destination::Kind::wire,
@@ -669,8 +685,9 @@ FlowStatus FlowTable::Impl::compile_actions(const rte_flow_action* actions,
         const uint16_t tpid =
             rte_be_to_cpu_16(static_cast<const rte_flow_action_of_push_vlan*>(a.conf)->ethertype);
         if (tpid != 0x8100 && tpid != 0x88a8)
-          return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
-                            fmt::format("sim: action OF_PUSH_VLAN: {:#06x} is not a VLAN TPID", tpid));
+          return flow_error(
+              EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+              fmt::format("sim: action OF_PUSH_VLAN: {:#06x} is not a VLAN TPID", tpid));
         r.edits.push_back({Edit::Kind::push_vlan, tpid});
         pushed = true;
         break;
@@ -766,23 +783,29 @@ Result<std::unique_ptr<FlowTable>> FlowTable::make(std::vector<uint16_t> ethdev_
   // Item and action types are small dense enums; private (negative) types have no name.
   constexpr int kTypeScan = 1024;
   for (const std::string& want : opt.unsupported) {
+    if (strcasecmp(want.c_str(), "END") == 0 || strcasecmp(want.c_str(), "VOID") == 0)
+      return make_error(EINVAL, "unsupported-feature name '{}': END and VOID are always supported",
+                        want);
     bool found = false;
     for (int t = 0; t < kTypeScan; ++t) {
-      if (strcasecmp(flow_item_name(static_cast<rte_flow_item_type>(t)).c_str(), want.c_str()) == 0) {
+      if (strcasecmp(flow_item_name(static_cast<rte_flow_item_type>(t)).c_str(), want.c_str()) ==
+          0) {
         impl->unsupported_items.push_back(t);
         found = true;
         break;
       }
     }
     for (int t = 0; t < kTypeScan; ++t) {
-      if (strcasecmp(flow_action_name(static_cast<rte_flow_action_type>(t)).c_str(), want.c_str()) == 0) {
+      if (strcasecmp(flow_action_name(static_cast<rte_flow_action_type>(t)).c_str(),
+                     want.c_str()) == 0) {
         impl->unsupported_actions.push_back(t);
         found = true;
         break;
       }
     }
     if (!found)
-      return make_error(EINVAL, "sim: unsupported-feature name '{}' is not an rte_flow item or action", want);
+      return make_error(EINVAL, "unsupported-feature name '{}' is not an rte_flow item or action",
+                        want);
   }
   return std::unique_ptr<FlowTable>(new FlowTable(std::move(impl)));
 }

@@ -61,8 +61,8 @@ struct Verdict {
 
 struct FlowTableOptions {
   uint32_t capacity = 65536;  // rules; create() answers ENOSPC past it
-  // Item/action names (rte_flow spelling: "IPV6", "OF_PUSH_VLAN") refused with ENOTSUP,
-  // as by a NIC without them.
+  // Item/action names (rte_flow spelling, any case: "IPV6", "OF_PUSH_VLAN") refused with
+  // ENOTSUP, as by a NIC without them. A name that is both (PORT_ID) covers both.
   std::vector<std::string> unsupported;
 };
 
@@ -80,7 +80,7 @@ class FlowTable {
                       const rte_flow_action* actions) const;
   FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
                                 const rte_flow_action* actions);
-  FlowStatus destroy(FlowHandle h);  // ENOENT for an unknown handle
+  FlowStatus destroy(FlowHandle h);                          // ENOENT for an unknown handle
   FlowResult<FlowCounters> query_count(FlowHandle h) const;  // ENOTSUP without COUNT
   void clear();
   size_t size() const;

@@ -60,8 +60,8 @@ Result<std::unique_ptr<SimPorts>> SimPorts::make(const std::string& sim_name,
     if (!p.rep_rx || !p.rep_tx) {
       const int err = rte_errno;
       rte_ring_free(p.rep_rx);
-      return make_error(err, "sim {}: representor ring {}: {}", sim_name, p.rep_rx ? tx_name : rx_name,
-                        rte_strerror(err));
+      return make_error(err, "sim {}: representor ring {}: {}", sim_name,
+                        p.rep_rx ? tx_name : rx_name, rte_strerror(err));
     }
     const std::string rep = fmt::format("{}_rep_{}", sim_name, suffix);
     const int id = rte_eth_from_rings(rep.c_str(), &p.rep_rx, 1, &p.rep_tx, 1, rte_socket_id());
@@ -148,7 +148,8 @@ Result<void> SimPorts::start() {
     if (int rc = rte_eth_dev_start(ports_[i].rep_port); rc < 0) {
       for (size_t j = 0; j < i; ++j) (void)rte_eth_dev_stop(ports_[j].rep_port);
       for (SimPort& q : ports_) close_wire(q);
-      return make_error(-rc, "sim representor {}: start: {}", ports_[i].rep_name, rte_strerror(-rc));
+      return make_error(-rc, "sim representor {}: start: {}", ports_[i].rep_name,
+                        rte_strerror(-rc));
     }
   }
   started_ = true;

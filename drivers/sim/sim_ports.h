@@ -39,8 +39,7 @@ class SimPorts {
   static unsigned ethdevs_needed(size_t wires) { return static_cast<unsigned>(2 * wires); }
 
   static Result<std::unique_ptr<SimPorts>> make(const std::string& sim_name,
-                                                const std::vector<Wire>& wires,
-                                                rte_mempool* pool);
+                                                const std::vector<Wire>& wires, rte_mempool* pool);
   ~SimPorts();
   SimPorts(const SimPorts&) = delete;
   SimPorts& operator=(const SimPorts&) = delete;

@@ -10,17 +10,17 @@
 namespace vfs::drivers::sim {
 
 enum class SimCounter : uint8_t {
-  wire_rx,              // frames read from a wire (VM or uplink side)
-  wire_tx,              // frames written to a wire
-  miss,                 // frames that matched no rule and went to their representor
-  to_representor,       // frames queued to a representor (misses and PORT_REPRESENTOR)
-  representor_tx,       // frames the slow path sent on a representor
-  drop_rule,            // a rule's DROP action
-  drop_no_headroom,     // VLAN push without room in front of the frame
-  drop_edit_failed,     // a VLAN edit on a frame too short to carry it
-  drop_multi_segment,   // chained mbuf that could not be linearised
-  drop_copy_failed,     // no mbuf for an extra copy (several outputs)
-  drop_wire_full,       // the wire's socket ring was full
+  wire_rx,                // frames read from a wire (VM or uplink side)
+  wire_tx,                // frames written to a wire
+  miss,                   // frames that matched no rule and went to their representor
+  to_representor,         // frames queued to a representor (misses and PORT_REPRESENTOR)
+  representor_tx,         // frames the slow path sent on a representor
+  drop_rule,              // a rule's DROP action
+  drop_no_headroom,       // VLAN push without room in front of the frame
+  drop_edit_failed,       // a VLAN edit on a frame too short to carry it
+  drop_multi_segment,     // chained mbuf that could not be linearised
+  drop_copy_failed,       // no mbuf for an extra copy (several outputs)
+  drop_wire_full,         // the wire's socket ring was full
   drop_representor_full,  // the representor's rx ring was full (slow path too slow)
   count_,
 };

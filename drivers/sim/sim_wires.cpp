@@ -57,7 +57,8 @@ Result<LinkPtr> find_link(nl_sock* sk, const std::string& name) {
   rtnl_link* link = nullptr;
   const int err = rtnl_link_get_kernel(sk, 0, name.c_str(), &link);
   if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) return LinkPtr{};
-  if (err < 0) return make_error(EIO, "sim wire {}: cannot read the link: {}", name, nl_geterror(err));
+  if (err < 0)
+    return make_error(EIO, "sim wire {}: cannot read the link: {}", name, nl_geterror(err));
   return LinkPtr{link};
 }
 
@@ -85,7 +86,8 @@ Result<void> delete_link(nl_sock* sk, const std::string& name) {
   LinkPtr l{rtnl_link_alloc()};
   if (!l) return make_error(ENOMEM, "sim wire {}: out of memory", name);
   rtnl_link_set_name(l.get(), name.c_str());
-  if (int err = rtnl_link_delete(sk, l.get()); err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NODEV)
+  if (int err = rtnl_link_delete(sk, l.get());
+      err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NODEV)
     return make_error(EIO, "sim wire {}: cannot delete it: {}", name, nl_geterror(err));
   return ok();
 }
@@ -115,7 +117,7 @@ Result<void> disable_offloads(const std::string& dev) {
     const char* name;
   };
   static constexpr Feature kFeatures[] = {
-      {ETHTOOL_SGRO, "gro"}, {ETHTOOL_SGSO, "gso"},       {ETHTOOL_STSO, "tso"},
+      {ETHTOOL_SGRO, "gro"}, {ETHTOOL_SGSO, "gso"},        {ETHTOOL_STSO, "tso"},
       {ETHTOOL_SSG, "sg"},   {ETHTOOL_STXCSUM, "tx-csum"}, {ETHTOOL_SRXCSUM, "rx-csum"},
   };
   Result<void> out = ok();
@@ -127,7 +129,8 @@ Result<void> disable_offloads(const std::string& dev) {
     std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
     ifr.ifr_data = reinterpret_cast<char*>(&ev);
     if (::ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP) {
-      out = make_error(errno, "sim wire {}: cannot turn off {}: {}", dev, f.name, std::strerror(errno));
+      out = make_error(errno, "sim wire {}: cannot turn off {}: {}", dev, f.name,
+                       std::strerror(errno));
       break;
     }
   }
@@ -197,10 +200,11 @@ Result<std::vector<Wire>> open_wires(const std::string& sim_name, int vfs) {
       const std::string a = alias_of(sw.value().get());
       const char* type = rtnl_link_get_type(sw.value().get());
       if (a != alias)
-        return make_error(EEXIST,
-                          "sim {}: interface {} exists and is not a wire of this sim (ifalias '{}', "
-                          "expected '{}'); remove it or choose another sim name",
-                          sim_name, w.switch_end, a, alias);
+        return make_error(
+            EEXIST,
+            "sim {}: interface {} exists and is not a wire of this sim (ifalias '{}', "
+            "expected '{}'); remove it or choose another sim name",
+            sim_name, w.switch_end, a, alias);
       if (!type || std::strcmp(type, "veth") != 0)
         return make_error(EEXIST, "sim {}: interface {} carries our alias but is not a veth",
                           sim_name, w.switch_end);
@@ -230,7 +234,8 @@ Result<std::vector<Wire>> open_wires(const std::string& sim_name, int vfs) {
     if (auto r = configure(sk.get(), w, alias); !r) return fail(r.error());
   }
   for (const Wire& w : wires)
-    log::info("sim", "wire {} <-> {} {}", w.vm_end, w.switch_end, w.created ? "created" : "adopted");
+    log::info("sim", "wire {} <-> {} {}", w.vm_end, w.switch_end,
+              w.created ? "created" : "adopted");
   return wires;
 }
 
@@ -242,7 +247,8 @@ void delete_created_wires(const std::vector<Wire>& wires) {
   }
   for (const Wire& w : wires)
     if (w.created)
-      if (auto r = delete_link(sk.get(), w.switch_end); !r) log::error("sim", "{}", r.error().message);
+      if (auto r = delete_link(sk.get(), w.switch_end); !r)
+        log::error("sim", "{}", r.error().message);
 }
 
 }  // namespace vfs::drivers::sim
@@ -286,8 +292,9 @@ Result<void> remove_sim_wires(const std::string& sim_name, int vfs) {
   // Foreign links matter only under the names this sim would use.
   for (const sim::Wire& w : sim::wire_names(sim_name, vfs))
     if (std::find(foreign.begin(), foreign.end(), w.switch_end) != foreign.end())
-      errors.push_back(fmt::format("interface {} is not a wire of sim {} (no ifalias '{}'); left alone",
-                                   w.switch_end, sim_name, alias));
+      errors.push_back(
+          fmt::format("interface {} is not a wire of sim {} (no ifalias '{}'); left alone",
+                      w.switch_end, sim_name, alias));
   if (!ours.empty()) log::info("sim", "removed {} wires of sim {}", ours.size(), sim_name);
   if (!errors.empty())
     return make_error(EEXIST, "sim {}: {}", sim_name, fmt::format("{}", fmt::join(errors, "; ")));

@@ -20,7 +20,7 @@ po::options_description describe(DaemonOptions& o) {
       ("config", po::value(&o.config), "read options from FILE (same long names, `name = value`)")
       ("driver", po::value(&o.driver)->default_value(o.driver),
        "eSwitch driver: sim (software eSwitch on veth wires) or rte_flow (a NIC in switchdev mode)")
-      ("sim-vfs", po::value(&o.sim_vfs)->default_value(o.sim_vfs), "sim: number of VFs (1-64)")
+      ("sim-vfs", po::value(&o.sim_vfs)->default_value(o.sim_vfs), "sim: number of VFs (1-15)")
       ("sim-name", po::value(&o.sim_name)->default_value(o.sim_name),
        "sim: name prefix of the wires <NAME>vf<i> and <NAME>up (1-8 chars, a-z 0-9)")
       ("sim-capacity", po::value(&o.sim_capacity)->default_value(o.sim_capacity),
@@ -51,7 +51,7 @@ po::options_description describe(DaemonOptions& o) {
 Result<void> check(const DaemonOptions& o) {
   if (o.driver != "sim" && o.driver != "rte_flow")
     return make_error(EINVAL, "--driver: unknown driver '{}' (known: sim, rte_flow)", o.driver);
-  if (o.sim_vfs < 1 || o.sim_vfs > 64) return make_error(EINVAL, "--sim-vfs: {} is out of range 1-64", o.sim_vfs);
+  if (o.sim_vfs < 1 || o.sim_vfs > 15) return make_error(EINVAL, "--sim-vfs: {} is out of range 1-15", o.sim_vfs);
   if (!std::regex_match(o.sim_name, std::regex("[a-z0-9]{1,8}")))
     return make_error(EINVAL, "--sim-name: '{}' must be 1-8 characters of a-z and 0-9", o.sim_name);
   if (o.sim_fail_rate < 0 || o.sim_fail_rate > 1)

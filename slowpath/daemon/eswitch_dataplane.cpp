@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "slowpath/daemon/policy_snapshot_builder.h"
 
 namespace vfs::daemon {
 
@@ -15,48 +16,9 @@ int ESwitchDataplane::vf_count() const {
                                         [](const auto& p) { return p.role == drivers::PortRole::vf; }));
 }
 
-Result<offload::PolicySnapshot> ESwitchDataplane::build_snapshot(const vsm::DataplaneConfig& cfg,
-                                                                 uint64_t generation) const {
-  offload::PolicySnapshot s;
-  s.generation = generation;
-  for (uint16_t v : cfg.vlans) {
-    if (v == 0 || v >= 4095) return make_error(EINVAL, "VLAN {} is out of range 1-4094", v);
-    s.vlans.set(v);
-  }
-  size_t max_port = 0;
-  for (const auto& p : ports_) max_port = std::max<size_t>(max_port, p.ethdev_port + 1);
-  s.ports.resize(max_port);
-  for (const auto& p : ports_) {
-    auto& pp = s.ports[p.ethdev_port];
-    if (p.role == drivers::PortRole::uplink) {
-      pp.kind = offload::PortKind::uplink;
-      pp.bound = true;
-      pp.forwarding = true;
-      pp.label = "uplink";
-    } else {
-      pp.kind = offload::PortKind::vf;
-      pp.label = fmt::format("VF {} (unbound)", p.vf_index);
-    }
-  }
-  for (const auto& v : cfg.veths) {
-    auto it = std::find_if(ports_.begin(), ports_.end(), [&](const auto& p) {
-      return p.role == drivers::PortRole::vf && p.vf_index == v.vf;
-    });
-    if (it == ports_.end()) return make_error(ENODEV, "vEthernet{}: VF {} does not exist on this host", v.number, v.vf);
-    auto& pp = s.ports[it->ethdev_port];
-    if (pp.bound) return make_error(EBUSY, "vEthernet{}: VF {} is bound twice", v.number, v.vf);
-    pp.bound = true;
-    pp.veth = v.number;
-    pp.forwarding = v.forwarding && v.mode == vsm::SwitchportMode::access;
-    pp.access_vlan = v.access_vlan;
-    pp.label = fmt::format("vEthernet{} ({})", v.number, v.vm);
-  }
-  return s;
-}
-
 Result<void> ESwitchDataplane::apply(const vsm::DataplaneConfig& cfg) {
   std::lock_guard<std::mutex> g(mu_);
-  auto snap = build_snapshot(cfg, generation_ + 1);
+  auto snap = build_policy_snapshot(ports_, cfg, generation_ + 1);
   if (!snap.ok()) return snap.error();
   ++generation_;
   policy_.publish(std::make_shared<const offload::PolicySnapshot>(std::move(snap.value())));

@@ -25,9 +25,6 @@ class ESwitchDataplane final : public vsm::Dataplane {
   nlohmann::json rules_json() const override;
   nlohmann::json counters_json() const override;
 
-  // The snapshot apply() would publish; exposed for tests.
-  Result<offload::PolicySnapshot> build_snapshot(const vsm::DataplaneConfig& cfg, uint64_t generation) const;
-
  private:
   std::vector<drivers::PortInfo> ports_;
   offload::PolicyChannel& policy_;

@@ -37,7 +37,8 @@ e2e_step "config line 2 names an unknown option"
 printf '# a comment\nno-such-option = 1\n' >"$WORK/unknown.conf"
 expect_config_error "$WORK/unknown.conf" 2 "an unknown option in the config file"
 e2e_step "config line 3 has a malformed value"
-printf '# a comment\nlog-level = info\nsim-vfs = many\n' >"$WORK/badvalue.conf"
+# An option the command line does not set too (there it would win, unparsed).
+printf '# a comment\nlog-level = info\nmac-aging = soon\n' >"$WORK/badvalue.conf"
 expect_config_error "$WORK/badvalue.conf" 3 "a malformed value in the config file"
 
 e2e_step "startup-config line 7 is not a command"

@@ -5,13 +5,13 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
-d=("$VFS_BIN/vfswitchd" --driver sim --sim-vfs 2 --sim-name "$SIM" --socket "$SOCK" --state-dir "$STATE" --foreground)
+d=("$VFS_BIN/vfswitchd" --driver sim --sim-name "$SIM" --socket "$SOCK" --state-dir "$STATE" --foreground)
 
 e2e_step "vfswitchd --no-such-option"
-e2e_run 20 "${d[@]}" --no-such-option
+e2e_run 20 "${d[@]}" --sim-vfs 2 --no-such-option
 e2e_expect_error "vfswitchd with an unknown option" 'no-such-option'
 e2e_step "vfswitchd --sim-vfs (no value)"
-e2e_run 20 "$VFS_BIN/vfswitchd" --driver sim --sim-name "$SIM" --socket "$SOCK" --state-dir "$STATE" --foreground --sim-vfs
+e2e_run 20 "${d[@]}" --sim-vfs
 e2e_expect_error "vfswitchd with a missing value" 'sim-vfs'
 e2e_step "vfswitchd --sim-vfs many"
 e2e_run 20 "${d[@]}" --sim-vfs many
@@ -20,7 +20,7 @@ e2e_step "vfswitchd --sim-name 'Bad_Name'"
 e2e_run 20 "$VFS_BIN/vfswitchd" --driver sim --sim-vfs 2 --sim-name Bad_Name --socket "$SOCK" --state-dir "$STATE" --foreground
 e2e_expect_error "vfswitchd with a bad sim name" 'sim-name'
 e2e_step "vfswitchd --driver nosuch"
-e2e_run 20 "${d[@]}" --driver nosuch
+e2e_run 20 "$VFS_BIN/vfswitchd" --driver nosuch --sim-vfs 2 --sim-name "$SIM" --socket "$SOCK" --state-dir "$STATE" --foreground
 e2e_expect_error "vfswitchd with an unknown driver" 'nosuch'
 e2e_expect_no_wires "$SIM" "vfswitchd's rejected command lines"
 [[ ! -e $SOCK ]] || e2e_fail "a rejected command line left the socket $SOCK"

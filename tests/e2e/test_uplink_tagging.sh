@@ -15,7 +15,7 @@ check_tag() {
   e2e_wait_until 10 grep -q "vlan $vid," "$WORK/sniff-$vm.txt" ||
     e2e_fail "no frame from $vm reached the uplink tagged $vid: $(head -n 3 "$WORK/sniff-$vm.txt")"
   e2e_sniff_stop "$vm"
-  if grep -v "ethertype 802.1Q (0x8100), length [0-9]*: vlan $vid," "$WORK/sniff-$vm.txt" >&2; then
+  if grep . "$WORK/sniff-$vm.txt" | grep -v "ethertype 802.1Q (0x8100), length [0-9]*: vlan $vid," >&2; then
     e2e_fail "frames from $vm left on the uplink untagged or with another tag"
   fi
 }

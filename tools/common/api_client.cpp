@@ -18,18 +18,20 @@ constexpr size_t kMaxResponse = 256u << 20;  // a full rule dump of a large host
 using Clock = std::chrono::steady_clock;
 
 int remaining_ms(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
 }
 
 }  // namespace
 
-Result<ApiClient> ApiClient::connect(const std::string& socket_path, std::chrono::milliseconds timeout) {
+Result<ApiClient> ApiClient::connect(const std::string& socket_path,
+                                     std::chrono::milliseconds timeout) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.empty() || socket_path.size() >= sizeof(addr.sun_path))
-    return make_error(ENAMETOOLONG, "socket path '{}' is empty or longer than {} bytes", socket_path,
-                      sizeof(addr.sun_path) - 1);
+    return make_error(ENAMETOOLONG, "socket path '{}' is empty or longer than {} bytes",
+                      socket_path, sizeof(addr.sun_path) - 1);
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error(errno, "socket: {}", std::strerror(errno));
@@ -43,7 +45,10 @@ Result<ApiClient> ApiClient::connect(const std::string& socket_path, std::chrono
 }
 
 ApiClient::ApiClient(ApiClient&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), timeout_(o.timeout_), pending_(std::move(o.pending_)) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      path_(std::move(o.path_)),
+      timeout_(o.timeout_),
+      pending_(std::move(o.pending_)) {}
 
 ApiClient& ApiClient::operator=(ApiClient&& o) noexcept {
   if (this != &o) {
@@ -80,7 +85,8 @@ Result<nlohmann::json> ApiClient::call(const nlohmann::json& request) {
       pollfd p{fd_, POLLOUT, 0};
       int r = ::poll(&p, 1, remaining_ms(deadline));
       if (r == 0) return timed_out();
-      if (r < 0 && errno != EINTR) return make_error(errno, "poll {}: {}", path_, std::strerror(errno));
+      if (r < 0 && errno != EINTR)
+        return make_error(errno, "poll {}: {}", path_, std::strerror(errno));
       continue;
     }
     return make_error(errno, "send to {}: {}", path_, std::strerror(errno));

@@ -25,9 +25,10 @@ std::string render_cli_error(const nlohmann::json& response, size_t caret_indent
   std::string error = response.contains("error") && response["error"].is_string()
                           ? response["error"].get<std::string>()
                           : "% (the daemon gave no error text)";
-  if (response.contains("error_column") && response["error_column"].is_number_unsigned()) {
-    size_t col = response["error_column"].get<size_t>();
-    if (col < 4096) return std::string(caret_indent + col, ' ') + "^\n" + error;
+  if (response.contains("error_column") && response["error_column"].is_number_integer()) {
+    int64_t col = response["error_column"].get<int64_t>();
+    if (col >= 0 && col < 4096)
+      return std::string(caret_indent + static_cast<size_t>(col), ' ') + "^\n" + error;
   }
   return error;
 }

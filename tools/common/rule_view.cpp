@@ -14,7 +14,8 @@ std::optional<int64_t> int_field(const nlohmann::json& r, const char* f) {
   const auto& v = r[f];
   if (v.is_number_unsigned()) {
     uint64_t u = v.get<uint64_t>();
-    return u > static_cast<uint64_t>(INT64_MAX) ? std::nullopt : std::optional<int64_t>(static_cast<int64_t>(u));
+    return u > static_cast<uint64_t>(INT64_MAX) ? std::nullopt
+                                                : std::optional<int64_t>(static_cast<int64_t>(u));
   }
   if (v.is_number_integer()) return v.get<int64_t>();
   return std::nullopt;
@@ -80,7 +81,9 @@ std::string format_table(const nlohmann::json& rules) {
 
 }  // namespace
 
-bool is_rule_state(std::string_view s) { return s == "hw" || s == "sw" || s == "pending" || s == "failed"; }
+bool is_rule_state(std::string_view s) {
+  return s == "hw" || s == "sw" || s == "pending" || s == "failed";
+}
 
 bool RuleFilter::matches(const nlohmann::json& rule) const {
   if (veth && int_field(rule, "veth") != veth) return false;
@@ -103,7 +106,8 @@ std::string format_rules(const nlohmann::json& rules, RuleFormat format) {
   switch (format) {
     case RuleFormat::json:
       return rules.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    case RuleFormat::table: return format_table(rules);
+    case RuleFormat::table:
+      return format_table(rules);
   }
   return {};
 }

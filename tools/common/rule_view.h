@@ -13,10 +13,10 @@
 namespace vfs::tools {
 
 struct RuleFilter {
-  std::optional<int64_t> veth;
-  std::optional<std::string> vm;
-  std::optional<std::string> state;  // hw | sw | pending | failed
-  std::optional<int64_t> group;
+  std::optional<int64_t> veth{};
+  std::optional<std::string> vm{};
+  std::optional<std::string> state{};  // hw | sw | pending | failed
+  std::optional<int64_t> group{};
 
   bool matches(const nlohmann::json& rule) const;
 };

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <boost/program_options.hpp>
 
 #include "tools/common/api_client.h"
 #include "tools/common/rule_view.h"
@@ -72,8 +72,9 @@ int run(int argc, char** argv) {
   }
   const auto& r = *resp;
   if (!r["ok"].get<bool>() || !r.contains("rules") || !r["rules"].is_array()) {
-    std::string why = r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>()
-                                                                   : "the response has no rule list";
+    std::string why = r.contains("error") && r["error"].is_string()
+                          ? r["error"].get<std::string>()
+                          : "the response has no rule list";
     fmt::print(stderr, "vfsw-dump: {}\n", why);
     return kExitFailed;
   }

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <boost/program_options.hpp>
 
 #include "tools/common/api_client.h"
 #include "tools/common/cli_text.h"
@@ -31,9 +31,11 @@ constexpr int kExitUsage = 2;
 const char* const kUsage =
     "Usage:\n"
     "  vfsw [--socket PATH] -c \"CMD ; CMD ; ...\"   run CLI commands in order\n"
-    "  vfsw [--socket PATH]                        interactive prompt (reads stdin)\n"
+    "  vfsw [--socket PATH]                        interactive prompt on stdin; the mode is kept\n"
+    "                                              across lines, exit or quit leaves exec mode\n"
     "  vfsw [--socket PATH] attach --vf I --profile NAME --vm NAME [--vm-uuid U] [--mac M]\n"
-    "                                              bind a VF to a VM vNIC, print its vEthernet number\n"
+    "                                              bind a VF to a VM vNIC, print its vEthernet "
+    "number\n"
     "  vfsw [--socket PATH] detach --vf I          unbind a VF\n";
 
 struct UsageError : std::runtime_error {
@@ -49,7 +51,8 @@ int run_commands(ApiClient& client, const std::vector<std::string>& commands) {
   auto resp = client.call({{"op", "cli"}, {"commands", commands}});
   if (!resp) return fail(resp.error().message);
   const auto& r = *resp;
-  if (r.contains("output") && r["output"].is_string()) fmt::print("{}", r["output"].get<std::string>());
+  if (r.contains("output") && r["output"].is_string())
+    fmt::print("{}", r["output"].get<std::string>());
   std::fflush(stdout);
   if (r["ok"].get<bool>()) return kExitOk;
   std::string cmd = r.contains("failed_command") && r["failed_command"].is_string()
@@ -72,7 +75,8 @@ int interactive(ApiClient& client) {
     }
     if (!std::getline(std::cin, line)) break;
     std::string cmd = line;
-    while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\t' || cmd.back() == '\r')) cmd.pop_back();
+    while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\t' || cmd.back() == '\r'))
+      cmd.pop_back();
     size_t first = cmd.find_first_not_of(" \t");
     if (first == std::string::npos) continue;
     std::string word = cmd.substr(first);
@@ -90,7 +94,8 @@ int interactive(ApiClient& client) {
       continue;
     }
     const auto& r = *resp;
-    if (r.contains("output") && r["output"].is_string()) fmt::print("{}", r["output"].get<std::string>());
+    if (r.contains("output") && r["output"].is_string())
+      fmt::print("{}", r["output"].get<std::string>());
     std::fflush(stdout);
     if (!r["ok"].get<bool>()) {
       if (tty) {
@@ -140,12 +145,13 @@ int run_verb(ApiClient& client, const std::string& verb, const nlohmann::json& r
   const auto& r = *resp;
   if (!r["ok"].get<bool>()) {
     std::string why = r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>()
-                                                                   : "(no reason given)";
+                                                                    : "(no reason given)";
     return fail(verb + " failed: " + why);
   }
   if (verb == "attach") {
-    if (!r.contains("veth") || !r["veth"].is_number_unsigned()) return fail("attach: the daemon returned no vEthernet number");
-    fmt::print("{}\n", r["veth"].get<uint64_t>());
+    if (!r.contains("veth") || !r["veth"].is_number_integer() || r["veth"].get<int64_t>() < 1)
+      return fail("attach: the daemon returned no vEthernet number");
+    fmt::print("{}\n", r["veth"].get<int64_t>());
   }
   return kExitOk;
 }
@@ -158,13 +164,15 @@ int run(int argc, char** argv) {
                                 "commands separated by ';', run in order from exec mode")(
       "timeout", po::value<unsigned>()->default_value(60), "seconds to wait for each answer");
   po::options_description hidden;
-  hidden.add_options()("verb", po::value<std::string>())("verb-args", po::value<std::vector<std::string>>());
+  hidden.add_options()("verb", po::value<std::string>())("verb-args",
+                                                         po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(visible).add(hidden);
   po::positional_options_description pos;
   pos.add("verb", 1).add("verb-args", -1);
 
-  auto parsed = po::command_line_parser(argc, argv).options(all).positional(pos).allow_unregistered().run();
+  auto parsed =
+      po::command_line_parser(argc, argv).options(all).positional(pos).allow_unregistered().run();
   po::variables_map vm;
   po::store(parsed, vm);
   po::notify(vm);
@@ -175,7 +183,8 @@ int run(int argc, char** argv) {
       return s.str();
     }());
     fmt::print(
-        "attach options:\n  --vf I            VF index on this host\n  --profile NAME    port-profile "
+        "attach options:\n  --vf I            VF index on this host\n  --profile NAME    "
+        "port-profile "
         "(must be 'state enabled')\n  --vm NAME         VM name\n  --vm-uuid U       VM UUID "
         "(optional; identifies the VM if given)\n  --mac M           vNIC MAC (optional; keeps the "
         "vEthernet number if the VF changes)\n\ndetach options:\n  --vf I            VF index\n");
@@ -188,7 +197,8 @@ int run(int argc, char** argv) {
     if (rest.empty() || rest.front() != verb)
       throw UsageError("unknown option '" + (rest.empty() ? verb : rest.front()) + "'");
     rest.erase(rest.begin());
-    if (verb != "attach" && verb != "detach") throw UsageError("unknown verb '" + verb + "' (expected attach or detach)");
+    if (verb != "attach" && verb != "detach")
+      throw UsageError("unknown verb '" + verb + "' (expected attach or detach)");
     if (vm.count("command")) throw UsageError("-c cannot be combined with " + verb);
   } else if (!rest.empty()) {
     throw UsageError("unknown option '" + rest.front() + "'");

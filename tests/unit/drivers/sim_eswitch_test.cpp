@@ -86,11 +86,13 @@ class PacketSocket {
     std::vector<uint8_t> buf(4096);
     while (Clock::now() < deadline) {
       pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
       sockaddr_ll from{};
       socklen_t fl = sizeof(from);
-      const ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
+      const ssize_t n =
+          ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
       if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
       if (std::vector<uint8_t>(buf.begin(), buf.begin() + n) == want) return true;
     }
@@ -110,7 +112,8 @@ std::optional<uint64_t> representor_wait_for(uint16_t port, const std::vector<ui
     const uint16_t n = rte_eth_rx_burst(port, 0, bufs, 32);
     for (uint16_t i = 0; i < n; ++i) {
       const auto* d = rte_pktmbuf_mtod(bufs[i], const uint8_t*);
-      if (!found && std::vector<uint8_t>(d, d + bufs[i]->data_len) == want) found = bufs[i]->ol_flags;
+      if (!found && std::vector<uint8_t>(d, d + bufs[i]->data_len) == want)
+        found = bufs[i]->ol_flags;
       rte_pktmbuf_free(bufs[i]);
     }
     // A DPDK queue has no event to wait on: poll it with a short pause.
@@ -156,8 +159,9 @@ TEST_CASE("sim eswitch: ports are the representors, uplink first, with their wir
   CHECK(s.sw->flows().name() == "sim");
 }
 
-TEST_CASE("sim eswitch: miss to the representor, rule to another VF with its counter, "
-          "representor tx to the wire") {
+TEST_CASE(
+    "sim eswitch: miss to the representor, rule to another VF with its counter, "
+    "representor tx to the wire") {
   OpenSim s;
   REQUIRE(s.sw->start().ok());
   const uint16_t rep_vf0 = s.sw->ports()[1].ethdev_port;
@@ -208,7 +212,8 @@ TEST_CASE("sim eswitch: miss to the representor, rule to another VF with its cou
   const auto third = test_frame(4);
   rte_mbuf* m = rte_pktmbuf_alloc(dpdk_pool());
   REQUIRE(m != nullptr);
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(third.size())), third.data(), third.size());
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(third.size())), third.data(),
+              third.size());
   REQUIRE(rte_eth_tx_burst(rep_vf1, 0, &m, 1) == 1);
   CHECK(vm1.wait_for(third));
 
@@ -243,7 +248,8 @@ TEST_CASE("sim eswitch: an idle sim does not spin a core") {
   const auto wall0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const double cpu_ns = static_cast<double>(cpu_now() - cpu0);
-  const double wall_ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - wall0).count());
+  const double wall_ns = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - wall0).count());
   CAPTURE(cpu_ns / wall_ns);
   CHECK(cpu_ns / wall_ns < 0.02);
 }

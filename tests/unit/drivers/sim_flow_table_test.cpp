@@ -19,7 +19,7 @@ using vfs::test::TestFrame;
 
 namespace {
 
-constexpr uint16_t kUp = 10, kVf0 = 11, kVf1 = 12;     // representor ethdev ids
+constexpr uint16_t kUp = 10, kVf0 = 11, kVf1 = 12;        // representor ethdev ids
 constexpr uint16_t kSimUp = 0, kSimVf0 = 1, kSimVf1 = 2;  // their sim port indexes
 const Mac kMacA = {0x02, 0, 0, 0, 0, 0x0a};
 const Mac kMacB = {0x02, 0, 0, 0, 0, 0x0b};
@@ -46,7 +46,8 @@ rte_flow_action action(rte_flow_action_type t, const void* conf = nullptr) {
   return rte_flow_action{t, conf};
 }
 
-FlowResult<FlowHandle> install(FlowTable& t, const rte_flow_attr& a, std::vector<rte_flow_item> items,
+FlowResult<FlowHandle> install(FlowTable& t, const rte_flow_attr& a,
+                               std::vector<rte_flow_item> items,
                                std::vector<rte_flow_action> acts) {
   items.push_back(item(RTE_FLOW_ITEM_TYPE_END));
   acts.push_back(action(RTE_FLOW_ACTION_TYPE_END));
@@ -196,8 +197,12 @@ TEST_CASE("sim flow table: VLAN matches VID (default mask), inner type and has_m
                           .ipv4(1, 2, 17)
                           .udp(1, 2)
                           .bytes();
-    const auto qinq_ipv6 =
-        PacketBuilder().eth(kMacB, kMacA, 0x88a8).vlan(100, 0x8100).vlan(20, 0x86dd).pad(40).bytes();
+    const auto qinq_ipv6 = PacketBuilder()
+                               .eth(kMacB, kMacA, 0x88a8)
+                               .vlan(100, 0x8100)
+                               .vlan(20, 0x86dd)
+                               .pad(40)
+                               .bytes();
     CHECK(goes_to_wire(run(*t, kSimVf0, qinq), kSimVf1));
     CHECK(run(*t, kSimVf0, qinq_ipv6).kind == Verdict::Kind::miss);
     CHECK(run(*t, kSimVf0, tcp_frame(1, 2, 80, 20)).kind == Verdict::Kind::miss);  // one tag
@@ -209,7 +214,8 @@ TEST_CASE("sim flow table: IPV4 addresses under a prefix mask, through VLAN tags
   rte_flow_item_ipv4 spec{}, mask{};
   spec.hdr.dst_addr = rte_cpu_to_be_32(0x0a000100);  // 10.0.1.0/24
   mask.hdr.dst_addr = rte_cpu_to_be_32(0xffffff00);
-  must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_IPV4, &spec, &mask)},
+  must_install(*t, xattr(),
+               {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_IPV4, &spec, &mask)},
                {to_vf1()});
   CHECK(goes_to_wire(run(*t, kSimVf0, tcp_frame(1, 0x0a000107, 80)), kSimVf1));
   CHECK(goes_to_wire(run(*t, kSimVf0, tcp_frame(1, 0x0a000107, 80, 30)), kSimVf1));
@@ -238,9 +244,10 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
   rte_flow_item_ipv6 ip6_mask{};
   std::memset(ip6_mask.hdr.dst_addr, 0xff, 16);
   rte_flow_item_icmp6 nd{135, 0, 0};  // neighbour solicitation
-  must_install(*t, xattr(0, 1),
-               {item(RTE_FLOW_ITEM_TYPE_IPV6, &ip6, &ip6_mask), item(RTE_FLOW_ITEM_TYPE_ICMP6, &nd)},
-               {to_up()});
+  must_install(
+      *t, xattr(0, 1),
+      {item(RTE_FLOW_ITEM_TYPE_IPV6, &ip6, &ip6_mask), item(RTE_FLOW_ITEM_TYPE_ICMP6, &nd)},
+      {to_up()});
 
   rte_flow_item_tcp tcp{};
   tcp.hdr.dst_port = rte_cpu_to_be_16(443);
@@ -252,7 +259,8 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
   udp.hdr.src_port = rte_cpu_to_be_16(68);
   rte_flow_item_udp udp_mask{};
   udp_mask.hdr.src_port = 0xffff;
-  must_install(*t, xattr(0, 1), {item(RTE_FLOW_ITEM_TYPE_IPV4), item(RTE_FLOW_ITEM_TYPE_UDP, &udp, &udp_mask)},
+  must_install(*t, xattr(0, 1),
+               {item(RTE_FLOW_ITEM_TYPE_IPV4), item(RTE_FLOW_ITEM_TYPE_UDP, &udp, &udp_mask)},
                {to_up()});
 
   rte_flow_item_icmp echo{};
@@ -263,22 +271,54 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
   arp.tpa = rte_cpu_to_be_32(0x0a000001);
   rte_flow_item_arp_eth_ipv4 arp_mask{};
   arp_mask.tpa = 0xffffffff;
-  must_install(*t, xattr(0, 1), {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4, &arp, &arp_mask)},
-               {to_up()});
+  must_install(
+      *t, xattr(0, 1),
+      {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_ARP_ETH_IPV4, &arp, &arp_mask)},
+      {to_up()});
 
-  const auto ns = PacketBuilder().eth(kMacB, kMacA, 0x86dd).ipv6(a6, b6, 58).u8(135).u8(0).u16(0).pad(20).bytes();
-  const auto ns_other = PacketBuilder().eth(kMacB, kMacA, 0x86dd).ipv6(b6, a6, 58).u8(135).u8(0).u16(0).pad(20).bytes();
+  const auto ns = PacketBuilder()
+                      .eth(kMacB, kMacA, 0x86dd)
+                      .ipv6(a6, b6, 58)
+                      .u8(135)
+                      .u8(0)
+                      .u16(0)
+                      .pad(20)
+                      .bytes();
+  const auto ns_other = PacketBuilder()
+                            .eth(kMacB, kMacA, 0x86dd)
+                            .ipv6(b6, a6, 58)
+                            .u8(135)
+                            .u8(0)
+                            .u16(0)
+                            .pad(20)
+                            .bytes();
   const auto tcp443 = tcp_frame(1, 2, 443);
   const auto tcp80 = tcp_frame(1, 2, 80);
-  const auto tcp443_v6 = PacketBuilder().eth(kMacB, kMacA, 0x86dd).ipv6(a6, a6, 6).tcp(1, 443).bytes();
-  const auto dhcp = PacketBuilder().eth(kBcast, kMacA, 0x0800).ipv4(0, 0xffffffff, 17).udp(68, 67).pad(20).bytes();
-  const auto udp_not68 = PacketBuilder().eth(kBcast, kMacA, 0x0800).ipv4(0, 0xffffffff, 17).udp(69, 67).pad(20).bytes();
-  const auto ping = PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(8, 0).pad(20).bytes();
-  const auto pong = PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(0, 0).pad(20).bytes();
-  const auto who_has = PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000001).bytes();
-  const auto who_has_other = PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000003).bytes();
+  const auto tcp443_v6 =
+      PacketBuilder().eth(kMacB, kMacA, 0x86dd).ipv6(a6, a6, 6).tcp(1, 443).bytes();
+  const auto dhcp = PacketBuilder()
+                        .eth(kBcast, kMacA, 0x0800)
+                        .ipv4(0, 0xffffffff, 17)
+                        .udp(68, 67)
+                        .pad(20)
+                        .bytes();
+  const auto udp_not68 = PacketBuilder()
+                             .eth(kBcast, kMacA, 0x0800)
+                             .ipv4(0, 0xffffffff, 17)
+                             .udp(69, 67)
+                             .pad(20)
+                             .bytes();
+  const auto ping =
+      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(8, 0).pad(20).bytes();
+  const auto pong =
+      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(0, 0).pad(20).bytes();
+  const auto who_has =
+      PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000001).bytes();
+  const auto who_has_other =
+      PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000003).bytes();
   // A non-first fragment carries no TCP header.
-  const auto fragment = PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 6, 0x0010).tcp(1, 443).bytes();
+  const auto fragment =
+      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 6, 0x0010).tcp(1, 443).bytes();
 
   CHECK(goes_to_wire(run(*t, kSimVf0, ns), kSimUp));
   CHECK(run(*t, kSimVf0, ns_other).kind == Verdict::Kind::miss);
@@ -297,7 +337,8 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
 TEST_CASE("sim flow table: lower priority value wins, then the rule inserted first") {
   auto t = make_table();
   must_install(*t, xattr(0, 5), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)}, {to_up()});
-  const FlowHandle first = must_install(*t, xattr(0, 2), {item(RTE_FLOW_ITEM_TYPE_ETH)}, {to_vf1()});
+  const FlowHandle first =
+      must_install(*t, xattr(0, 2), {item(RTE_FLOW_ITEM_TYPE_ETH)}, {to_vf1()});
   must_install(*t, xattr(0, 2), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
                {action(RTE_FLOW_ACTION_TYPE_DROP)});
   CHECK(goes_to_wire(run(*t, kSimVf0, plain_frame()), kSimVf1));
@@ -305,8 +346,9 @@ TEST_CASE("sim flow table: lower priority value wins, then the rule inserted fir
   CHECK(run(*t, kSimVf0, plain_frame()).kind == Verdict::Kind::drop);
 }
 
-TEST_CASE("sim flow table: JUMP carries the VLAN push into the next group; a miss there returns "
-          "the original frame") {
+TEST_CASE(
+    "sim flow table: JUMP carries the VLAN push into the next group; a miss there returns "
+    "the original frame") {
   auto t = make_table();
   const rte_flow_action_jump to_g1{1};
   const rte_flow_action_of_push_vlan push{rte_cpu_to_be_16(0x8100)};
@@ -315,23 +357,25 @@ TEST_CASE("sim flow table: JUMP carries the VLAN push into the next group; a mis
   must_install(*t, xattr(0), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
                {action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push),
                 action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, &vid),
-                action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP, &pcp), action(RTE_FLOW_ACTION_TYPE_COUNT),
-                action(RTE_FLOW_ACTION_TYPE_JUMP, &to_g1)});
+                action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP, &pcp),
+                action(RTE_FLOW_ACTION_TYPE_COUNT), action(RTE_FLOW_ACTION_TYPE_JUMP, &to_g1)});
   rte_flow_item_vlan v42{};
   v42.hdr.vlan_tci = rte_cpu_to_be_16(42);
   rte_flow_item_eth dst_b{};
   std::memcpy(dst_b.hdr.dst_addr.addr_bytes, kMacB.data(), 6);
   rte_flow_item_eth dst_mask{};
   std::memset(dst_mask.hdr.dst_addr.addr_bytes, 0xff, 6);
-  must_install(*t, xattr(1),
-               {item(RTE_FLOW_ITEM_TYPE_ETH, &dst_b, &dst_mask), item(RTE_FLOW_ITEM_TYPE_VLAN, &v42)},
-               {to_up()});
+  must_install(
+      *t, xattr(1),
+      {item(RTE_FLOW_ITEM_TYPE_ETH, &dst_b, &dst_mask), item(RTE_FLOW_ITEM_TYPE_VLAN, &v42)},
+      {to_up()});
 
   const auto frame = plain_frame(kMacB);
   TestFrame f(frame);
   const Verdict v = t->classify(kSimVf0, f.buffer());
   REQUIRE(goes_to_wire(v, kSimUp));
-  const auto expected = PacketBuilder().eth(kMacB, kMacA, 0x8100).vlan(0x6000 | 42, 0x88b5).pad(46).bytes();
+  const auto expected =
+      PacketBuilder().eth(kMacB, kMacA, 0x8100).vlan(0x6000 | 42, 0x88b5).pad(46).bytes();
   CHECK(f.bytes() == expected);
 
   const auto other = plain_frame(kBcast);
@@ -390,9 +434,11 @@ TEST_CASE("sim flow table: a VLAN push without headroom drops the frame") {
 
 TEST_CASE("sim flow table: counters count packets and bytes per rule") {
   auto t = make_table();
-  const FlowHandle h = must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
-                                    {action(RTE_FLOW_ACTION_TYPE_COUNT), to_vf1()});
-  const FlowHandle uncounted = must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf1)}, {to_up()});
+  const FlowHandle h =
+      must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+                   {action(RTE_FLOW_ACTION_TYPE_COUNT), to_vf1()});
+  const FlowHandle uncounted =
+      must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf1)}, {to_up()});
   run(*t, kSimVf0, plain_frame());
   run(*t, kSimVf0, tcp_frame(1, 2, 80));
   run(*t, kSimUp, plain_frame());
@@ -425,17 +471,20 @@ TEST_CASE("sim flow table: refusals are typed like a PMD's") {
     rte_flow_attr a = xattr();
     a.transfer = 0;
     a.ingress = 1;
-    check_refused(install(*t, a, {}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ATTR_TRANSFER, "transfer");
+    check_refused(install(*t, a, {}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ATTR_TRANSFER,
+                  "transfer");
   }
   SUBCASE("ingress on a transfer rule") {
     rte_flow_attr a = xattr();
     a.ingress = 1;
-    check_refused(install(*t, a, {}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ATTR_INGRESS, "ingress");
+    check_refused(install(*t, a, {}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ATTR_INGRESS,
+                  "ingress");
   }
   SUBCASE("unsupported item") {
-    check_refused(install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_GENEVE)},
-                          {to_vf1()}),
-                  ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM, "sim: item type GENEVE not supported");
+    check_refused(
+        install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_GENEVE)},
+                {to_vf1()}),
+        ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM, "sim: item type GENEVE not supported");
   }
   SUBCASE("unsupported action") {
     check_refused(install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_RSS), to_vf1()}), ENOTSUP,
@@ -445,7 +494,8 @@ TEST_CASE("sim flow table: refusals are typed like a PMD's") {
     const rte_flow_item_ipv4 lo{}, hi{};
     rte_flow_item ip = item(RTE_FLOW_ITEM_TYPE_IPV4, &lo);
     ip.last = &hi;
-    check_refused(install(*t, xattr(), {ip}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_LAST, "IPV4");
+    check_refused(install(*t, xattr(), {ip}, {to_vf1()}), ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_LAST,
+                  "IPV4");
   }
   SUBCASE("jump backwards or to the same group") {
     const rte_flow_action_jump to_g1{1}, to_g2{2};
@@ -464,8 +514,9 @@ TEST_CASE("sim flow table: refusals are typed like a PMD's") {
   }
   SUBCASE("a port that is not on this eSwitch") {
     const rte_flow_action_ethdev nowhere{31};
-    check_refused(install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &nowhere)}),
-                  EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF, "port 31");
+    check_refused(
+        install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &nowhere)}), EINVAL,
+        RTE_FLOW_ERROR_TYPE_ACTION_CONF, "port 31");
   }
   SUBCASE("mask without spec") {
     const rte_flow_item_eth mask{};
@@ -501,7 +552,8 @@ TEST_CASE("sim flow table: capacity answers ENOSPC, validate checks without inse
   CHECK(t->size() == 0);
   must_install(*t, xattr(), {}, {to_vf1()});
   const FlowHandle second = must_install(*t, xattr(), {}, {to_vf1()});
-  check_refused(install(*t, xattr(), {}, {to_vf1()}), ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED, "full");
+  check_refused(install(*t, xattr(), {}, {to_vf1()}), ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                "full");
   auto v = t->validate(xattr(), items, acts);
   REQUIRE_FALSE(v.ok());
   CHECK(v.error().code == ENOSPC);
@@ -516,13 +568,16 @@ TEST_CASE("sim flow table: unsupported-feature knob plays a smaller NIC") {
   check_refused(install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_IPV6)}, {to_vf1()}), ENOTSUP,
                 RTE_FLOW_ERROR_TYPE_ITEM, "IPV6");
   const rte_flow_action_of_push_vlan push{rte_cpu_to_be_16(0x8100)};
-  check_refused(install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push), to_vf1()}),
-                ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION, "OF_PUSH_VLAN");
+  check_refused(
+      install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push), to_vf1()}),
+      ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION, "OF_PUSH_VLAN");
   CHECK(install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_IPV4)}, {to_vf1()}).ok());
 
-  FlowTableOptions bad;
-  bad.unsupported = {"WARP_DRIVE"};
-  auto r = FlowTable::make({kUp, kVf0}, bad);
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.find("WARP_DRIVE") != std::string::npos);
+  for (const char* name : {"WARP_DRIVE", "END"}) {
+    FlowTableOptions bad;
+    bad.unsupported = {name};
+    auto r = FlowTable::make({kUp, kVf0}, bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find(std::string("'") + name + "'") != std::string::npos);
+  }
 }

@@ -52,8 +52,12 @@ class PacketBuilder {
     bytes_.push_back(v);
     return *this;
   }
-  PacketBuilder& u16(uint16_t v) { return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v)); }
-  PacketBuilder& u32(uint32_t v) { return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v)); }
+  PacketBuilder& u16(uint16_t v) {
+    return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v));
+  }
+  PacketBuilder& u32(uint32_t v) {
+    return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v));
+  }
   PacketBuilder& put(const uint8_t* p, size_t n) {
     bytes_.insert(bytes_.end(), p, p + n);
     return *this;

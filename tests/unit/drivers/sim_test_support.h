@@ -36,7 +36,9 @@ inline std::string read_text(const std::string& path) {
   return s;
 }
 
-inline int run_quiet(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+inline int run_quiet(const std::string& cmd) {
+  return std::system((cmd + " >/dev/null 2>&1").c_str());
+}
 
 // Removes the sim's wires (and any extra interfaces named) when the test ends.
 class WireGuard {

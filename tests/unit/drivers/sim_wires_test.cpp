@@ -98,8 +98,9 @@ TEST_CASE("sim wires: created with alias, up, offloads and IPv6 off; adopted on 
   }
 }
 
-TEST_CASE("sim wires: an interface named like a VM end that is not ours stops the open, nothing "
-          "is created") {
+TEST_CASE(
+    "sim wires: an interface named like a VM end that is not ours stops the open, nothing "
+    "is created") {
   const std::string name = random_sim_name();
   WireGuard guard(name, 2);
   guard.also_delete(name + "vf1");
@@ -132,8 +133,9 @@ TEST_CASE("sim wires: a switch end without our alias is refused and left alone")
   CHECK(link_exists(name + "vf0s"));  // ... and does not touch it
 }
 
-TEST_CASE("sim wires: remove_sim_wires deletes both ends, also of VFs past the count, and is "
-          "idempotent") {
+TEST_CASE(
+    "sim wires: remove_sim_wires deletes both ends, also of VFs past the count, and is "
+    "idempotent") {
   const std::string name = random_sim_name();
   WireGuard guard(name, 3);
   auto r = sim::open_wires(name, 3);

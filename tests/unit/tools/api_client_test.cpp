@@ -44,7 +44,8 @@ TEST_CASE("the client talks to the daemon's API") {
 
   auto c = ApiClient::connect(sock, 5s);
   REQUIRE_MESSAGE(c.ok(), c.error().message);
-  auto r = c->call({{"op", "cli"}, {"commands", {"conf t", "vlan 10", "end", "show vlan brief | count"}}});
+  auto r = c->call(
+      {{"op", "cli"}, {"commands", {"conf t", "vlan 10", "end", "show vlan brief | count"}}});
   REQUIRE_MESSAGE(r.ok(), r.error().message);
   CHECK((*r)["ok"] == true);
   CHECK((*r)["output"] == "5\n");
@@ -102,8 +103,9 @@ TEST_CASE("a response that is not an API answer is an error") {
 
 TEST_CASE("command splitting and NX-OS error rendering") {
   using vfs::tools::split_commands;
-  CHECK(split_commands("conf t ; vlan 10;exit") == std::vector<std::string>{"conf t", "vlan 10", "exit"});
-  CHECK(split_commands(" ; ;") .empty());
+  CHECK(split_commands("conf t ; vlan 10;exit") ==
+        std::vector<std::string>{"conf t", "vlan 10", "exit"});
+  CHECK(split_commands(" ; ;").empty());
   CHECK(split_commands("show version") == std::vector<std::string>{"show version"});
 
   json resp{{"ok", false}, {"error", "% Invalid range at '^' marker."}, {"error_column", 5}};

@@ -9,12 +9,36 @@ using namespace vfs::tools;
 namespace {
 json sample() {
   return json::array({
-      {{"veth", 1}, {"vm", "vm1"}, {"group", 0}, {"priority", 1}, {"match", "eth src 52:54:00:00:00:01"},
-       {"actions", "jump 1"}, {"state", "hw"}, {"reason", ""}, {"packets", 10}, {"bytes", 1000}},
-      {{"veth", 1}, {"vm", "vm1"}, {"group", 2}, {"priority", 0}, {"match", "eth dst 52:54:00:00:00:02"},
-       {"actions", "port 3"}, {"state", "failed"}, {"reason", "ENOSPC: table full"}, {"packets", 0}, {"bytes", 0}},
-      {{"veth", 2}, {"vm", "vm2"}, {"group", 2}, {"priority", 0}, {"match", "any"}, {"actions", "drop"},
-       {"state", "sw"}, {"reason", "ENOTSUP"}, {"packets", 4}, {"bytes", 256}},
+      {{"veth", 1},
+       {"vm", "vm1"},
+       {"group", 0},
+       {"priority", 1},
+       {"match", "eth src 52:54:00:00:00:01"},
+       {"actions", "jump 1"},
+       {"state", "hw"},
+       {"reason", ""},
+       {"packets", 10},
+       {"bytes", 1000}},
+      {{"veth", 1},
+       {"vm", "vm1"},
+       {"group", 2},
+       {"priority", 0},
+       {"match", "eth dst 52:54:00:00:00:02"},
+       {"actions", "port 3"},
+       {"state", "failed"},
+       {"reason", "ENOSPC: table full"},
+       {"packets", 0},
+       {"bytes", 0}},
+      {{"veth", 2},
+       {"vm", "vm2"},
+       {"group", 2},
+       {"priority", 0},
+       {"match", "any"},
+       {"actions", "drop"},
+       {"state", "sw"},
+       {"reason", "ENOTSUP"},
+       {"packets", 4},
+       {"bytes", 256}},
   });
 }
 }  // namespace
@@ -39,11 +63,13 @@ TEST_CASE("the table has the documented columns, aligned") {
   CHECK(t ==
         "VETH  GROUP  PRIO  STATE   PACKETS  BYTES  MATCH                      ACTIONS  REASON\n"
         "1     0      1     hw      10       1000   eth src 52:54:00:00:00:01  jump 1   -\n"
-        "1     2      0     failed  0        0      eth dst 52:54:00:00:00:02  port 3   ENOSPC: table full\n"
+        "1     2      0     failed  0        0      eth dst 52:54:00:00:00:02  port 3   ENOSPC: "
+        "table full\n"
         "2     2      0     sw      4        256    any                        drop     ENOTSUP\n");
   // missing fields show as '-', control characters cannot break lines
   t = format_rules(json::array({{{"veth", 3}, {"match", "a\nb"}}}), RuleFormat::table);
-  CHECK(t.find("3     -      -     -      -        -      a?b    -        -\n") != std::string::npos);
+  CHECK(t.find("3     -      -     -      -        -      a?b    -        -\n") !=
+        std::string::npos);
   CHECK(format_rules(json::array(), RuleFormat::table) ==
         "VETH  GROUP  PRIO  STATE  PACKETS  BYTES  MATCH  ACTIONS  REASON\n");
 }

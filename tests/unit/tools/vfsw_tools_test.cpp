@@ -49,7 +49,8 @@ Run run(const std::string& exe, std::vector<std::string> args, const std::string
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (!input.empty()) CHECK(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+  if (!input.empty())
+    CHECK(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
   ::close(in[1]);
   Run r;
   pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
@@ -94,23 +95,26 @@ TEST_CASE("vfsw: -c, attach, detach, exit codes") {
   Served s;
   s.basic_config();
 
-  auto r = run(vfsw, {"--socket", s.sock, "-c", "conf t ; vlan 30 ; name thirty ; end ; show vlan brief | include thirty"});
+  auto r = run(vfsw, {"--socket", s.sock, "-c",
+                      "conf t ; vlan 30 ; name thirty ; end ; show vlan brief | include thirty"});
   CHECK(r.status == 0);
   CHECK(r.out == "30   thirty                           active\n");
   CHECK(r.err.empty());
 
   r = run(vfsw, {"--socket", s.sock, "-c", "conf t ; vlan 5000 ; vlan 31"});
   CHECK(r.status == 1);
-  CHECK(r.err == "vfsw: command failed: vlan 5000\n"
-                 "                           ^\n"
-                 "% Invalid range at '^' marker.\n");
+  CHECK(r.err ==
+        "vfsw: command failed: vlan 5000\n"
+        "                           ^\n"
+        "% Invalid range at '^' marker.\n");
   CHECK_FALSE(s.supervisor->model().vlans.contains(31));
 
   r = run(vfsw, {"--socket", s.sock, "-c", "conf t ; no vlan 10"});
   CHECK(r.status == 1);
   CHECK(r.err == "vfsw: command failed: no vlan 10\n% VLAN 10 is in use by port-profile web\n");
 
-  r = run(vfsw, {"--socket", s.sock, "attach", "--vf", "2", "--profile", "web", "--vm", "vm1", "--mac", "52:54:00:00:00:02"});
+  r = run(vfsw, {"--socket", s.sock, "attach", "--vf", "2", "--profile", "web", "--vm", "vm1",
+                 "--mac", "52:54:00:00:00:02"});
   CHECK(r.status == 0);
   CHECK(r.out == "1\n");
   r = run(vfsw, {"--socket", s.sock, "attach", "--vf", "3", "--profile", "nope", "--vm", "vm2"});
@@ -125,7 +129,8 @@ TEST_CASE("vfsw: -c, attach, detach, exit codes") {
   CHECK(r.err.find("unknown option '--bogus'") != std::string::npos);
   r = run(vfsw, {"--socket", s.sock, "attach", "--vf", "1"});
   CHECK(r.status == 2);
-  r = run(vfsw, {"--socket", s.sock, "attach", "--vf", "1", "--profile", "web", "--vm", "x", "--color"});
+  r = run(vfsw,
+          {"--socket", s.sock, "attach", "--vf", "1", "--profile", "web", "--vm", "x", "--color"});
   CHECK(r.status == 2);
   r = run(vfsw, {"frobnicate"});
   CHECK(r.status == 2);
@@ -145,7 +150,8 @@ TEST_CASE("vfsw: the interactive prompt keeps its mode across lines") {
   }
   Served s;
   auto r = run(vfsw, {"--socket", s.sock},
-               "configure terminal\nvlan 42\nname answer\nbogus\nend\nshow vlan brief | include 42\nexit\nshow version\n");
+               "configure terminal\nvlan 42\nname answer\nbogus\nend\nshow vlan brief | include "
+               "42\nexit\nshow version\n");
   CHECK(r.status == 0);
   CHECK(r.out == "42   answer                           active\n");  // nothing after exit
   CHECK(r.err == "bogus\n^\n% Invalid command at '^' marker.\n");
@@ -161,14 +167,29 @@ TEST_CASE("vfsw-dump: table, json and filters") {
   Served s;
   s.basic_config();
   REQUIRE(s.supervisor->attach({0, "web", "vm1", "", ""}).ok());
-  s.dataplane.set_rules(json::array({{{"veth", 1}, {"group", 0}, {"priority", 1}, {"match", "eth"}, {"actions", "jump 1"},
-                                      {"state", "hw"}, {"reason", ""}, {"packets", 1}, {"bytes", 64}},
-                                     {{"veth", 2}, {"group", 1}, {"priority", 0}, {"match", "ipv4"}, {"actions", "drop"},
-                                      {"state", "failed"}, {"reason", "ENOSPC"}, {"packets", 0}, {"bytes", 0}}}));
+  s.dataplane.set_rules(json::array({{{"veth", 1},
+                                      {"group", 0},
+                                      {"priority", 1},
+                                      {"match", "eth"},
+                                      {"actions", "jump 1"},
+                                      {"state", "hw"},
+                                      {"reason", ""},
+                                      {"packets", 1},
+                                      {"bytes", 64}},
+                                     {{"veth", 2},
+                                      {"group", 1},
+                                      {"priority", 0},
+                                      {"match", "ipv4"},
+                                      {"actions", "drop"},
+                                      {"state", "failed"},
+                                      {"reason", "ENOSPC"},
+                                      {"packets", 0},
+                                      {"bytes", 0}}}));
   auto r = run(dump, {"--socket", s.sock});
   CHECK(r.status == 0);
   CHECK(r.out.find("VETH  GROUP  PRIO  STATE   PACKETS  BYTES  MATCH  ACTIONS  REASON\n") == 0);
-  CHECK(r.out.find("2     1      0     failed  0        0      ipv4   drop     ENOSPC\n") != std::string::npos);
+  CHECK(r.out.find("2     1      0     failed  0        0      ipv4   drop     ENOSPC\n") !=
+        std::string::npos);
   r = run(dump, {"--socket", s.sock, "--json", "--vm", "vm1"});
   CHECK(r.status == 0);
   auto j = json::parse(r.out);

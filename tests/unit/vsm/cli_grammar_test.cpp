@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/atomic_file.h"
 #include "vsm/cli_commands.h"
 #include "vsm/vlan_list.h"
 #include "vsm/vsm_test_support.h"
@@ -42,7 +43,8 @@ TEST_CASE("errors put the caret under the offending token") {
   auto f = sw.refused("show vlna brief");
   CHECK(f.message == "Invalid command at '^' marker.");
   CHECK(f.column == 5);
-  CHECK(render_failure("show vlna brief", f) == "show vlna brief\n     ^\n% Invalid command at '^' marker.");
+  CHECK(render_failure("show vlna brief", f) ==
+        "show vlna brief\n     ^\n% Invalid command at '^' marker.");
 
   f = sw.refused("sh int v 1");  // vethernet or virtual
   CHECK(f.message == "Ambiguous command at '^' marker.");
@@ -115,7 +117,8 @@ TEST_CASE("VLAN lists") {
   CHECK(parse_vlan_list("10") == std::vector<uint16_t>{10});
   CHECK(parse_vlan_list("12-14,10,13") == std::vector<uint16_t>{10, 12, 13, 14});
   CHECK(parse_vlan_list("1-4094")->size() == 4094);
-  for (const char* bad : {"", "0", "4095", "10-", "-10", "20-10", "10,,20", "10,", "a", "1-2-3", "99999"}) {
+  for (const char* bad :
+       {"", "0", "4095", "10-", "-10", "20-10", "10,,20", "10,", "a", "1-2-3", "99999"}) {
     INFO(bad);
     CHECK_FALSE(parse_vlan_list(bad));
   }
@@ -141,14 +144,15 @@ TEST_CASE("VLAN lists") {
 
 TEST_CASE("no forms restore defaults") {
   TestSwitch sw;
-  sw.must({"conf t", "vlan 30", "port-profile type vethernet p", "switchport access vlan 30", "state enabled",
-           "shutdown", "description hello world"});
+  sw.must({"conf t", "vlan 30", "port-profile type vethernet p", "switchport access vlan 30",
+           "state enabled", "shutdown", "description hello world"});
   auto p = sw.supervisor->model().profiles.at("p");
   CHECK(p.access_vlan == 30);
   CHECK(p.state_enabled);
   CHECK(p.shutdown);
   CHECK(p.description == "hello world");
-  sw.must({"no switchport access vlan", "no state enabled", "no shutdown", "no description", "no switchport mode"});
+  sw.must({"no switchport access vlan", "no state enabled", "no shutdown", "no description",
+           "no switchport mode"});
   p = sw.supervisor->model().profiles.at("p");
   CHECK(p == PortProfile{"p", "", SwitchportMode::access, 1, false, false});
 
@@ -237,9 +241,11 @@ TEST_CASE("show commands render the model and the datapath's counters") {
   CHECK(sw.refused("show interface vethernet 9").message == "Vethernet9 does not exist");
 
   out = sw.must({"show interface brief"});
-  CHECK(out.find("Veth1         10    access  up      web                  none") != std::string::npos);
+  CHECK(out.find("Veth1         10    access  up      web                  none") !=
+        std::string::npos);
   out = sw.must({"show interface virtual"});
-  CHECK(out.find("Veth1         0     vm1                      52:54:00:00:00:01  web") != std::string::npos);
+  CHECK(out.find("Veth1         0     vm1                      52:54:00:00:00:01  web") !=
+        std::string::npos);
   out = sw.must({"show vlan brief | include ^10"});
   CHECK(out == "10   web                              active    Veth1\n");
   out = sw.must({"show port-profile name web"});
@@ -260,4 +266,13 @@ TEST_CASE("show startup-config and copy running-config startup-config") {
   CHECK(sw.must({"copy running-config startup-config"}) == "Copy complete.\n");
   CHECK(sw.must({"show startup-config"}) == sw.supervisor->running_config());
   CHECK(sw.must({"copy r s"}) == "Copy complete.\n");
+}
+
+TEST_CASE("docs/cli.md documents every command") {
+  auto doc = vfs::read_file((vfs::vsm::testing::repo_root() / "docs/cli.md").string());
+  REQUIRE_MESSAGE(doc.ok(), doc.error().message);
+  for (const auto& c : command_table()) {
+    INFO(c.syntax());
+    CHECK(doc->find("`" + c.syntax() + "`") != std::string::npos);
+  }
 }

@@ -71,7 +71,8 @@ class FakeDataplane final : public Dataplane {
   int applied_ = 0;
   int apply_calls_ = 0;
   nlohmann::json rules_ = nlohmann::json::array();
-  nlohmann::json counters_ = {{"slowpath", nlohmann::json::object()}, {"veths", nlohmann::json::object()}};
+  nlohmann::json counters_ = {{"slowpath", nlohmann::json::object()},
+                              {"veths", nlohmann::json::object()}};
 };
 
 }  // namespace vfs::vsm::testing

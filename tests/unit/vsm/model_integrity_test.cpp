@@ -23,7 +23,8 @@ TEST_CASE("objects in use cannot be deleted; the error names the users") {
 
   sw.must({"interface vethernet 3", "inherit port-profile web", "interface vethernet 5",
            "inherit port-profile web"});
-  CHECK(sw.refused("no port-profile web").message == "port-profile web is inherited by Vethernet3, Vethernet5");
+  CHECK(sw.refused("no port-profile web").message ==
+        "port-profile web is inherited by Vethernet3, Vethernet5");
   CHECK(sw.refused("inherit port-profile nope").message == "port-profile nope does not exist");
   CHECK(sw.refused("no port-profile nope").message == "port-profile nope does not exist");
   CHECK(sw.refused("no interface vethernet 99").message == "Vethernet99 does not exist");
@@ -38,8 +39,9 @@ TEST_CASE("a failing command changes nothing") {
   const int applies = sw.dataplane.applied();
 
   sw.must({"conf t"});
-  for (const char* bad : {"no vlan 10", "no vlan 1-30", "no port-profile web", "vlan 10-5000", "port-profile nope",
-                          "interface vethernet 0", "vlan 10 name x", "no vlan 1"}) {
+  for (const char* bad :
+       {"no vlan 10", "no vlan 1-30", "no port-profile web", "vlan 10-5000", "port-profile nope",
+        "interface vethernet 0", "vlan 10 name x", "no vlan 1"}) {
     INFO(bad);
     CHECK_FALSE(sw.run(bad).ok);
     CHECK(sw.session.mode == Mode::config);
@@ -108,7 +110,8 @@ TEST_CASE("bound vEthernets resolve to forwarding, or fail closed with the reaso
     REQUIRE(c.veths.size() == 1);
     return c.veths[0].forwarding ? std::string("forwarding") : c.veths[0].reason;
   };
-  CHECK(reason_after({"port-profile web", "no state enabled"}) == "port-profile web is not enabled");
+  CHECK(reason_after({"port-profile web", "no state enabled"}) ==
+        "port-profile web is not enabled");
   CHECK(reason_after({"port-profile web", "state enabled"}) == "forwarding");
   CHECK(reason_after({"port-profile web", "shutdown"}) == "port-profile web is shut down");
   CHECK(reason_after({"port-profile web", "no shutdown"}) == "forwarding");

@@ -85,5 +85,6 @@ TEST_CASE("running-config round-trips through the parser") {
 
 TEST_CASE("the default model renders VLAN 1 only") {
   CHECK(render_running_config(SwitchModel{}) ==
-        "!Command: show running-config\n!vfswitch version " + std::string(kVersion) + "\n\nvlan 1\n");
+        "!Command: show running-config\n!vfswitch version " + std::string(kVersion) +
+            "\n\nvlan 1\n");
 }

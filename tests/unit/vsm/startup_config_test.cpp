@@ -25,8 +25,10 @@ TEST_CASE("the sample startup-config defines web and db") {
   auto m = sw.supervisor->model();
   CHECK(m.vlans.at(10).name == "web");
   CHECK(m.vlans.at(20).name == "db");
-  CHECK(m.profiles.at("web") == PortProfile{"web", m.profiles.at("web").description, SwitchportMode::access, 10, true, false});
-  CHECK(m.profiles.at("db") == PortProfile{"db", m.profiles.at("db").description, SwitchportMode::access, 20, true, false});
+  CHECK(m.profiles.at("web") == PortProfile{"web", m.profiles.at("web").description,
+                                            SwitchportMode::access, 10, true, false});
+  CHECK(m.profiles.at("db") == PortProfile{"db", m.profiles.at("db").description,
+                                           SwitchportMode::access, 20, true, false});
   CHECK(sw.dataplane.last().vlans == std::vector<uint16_t>{1, 10, 20});
   CHECK(sw.supervisor->attach({0, "web", "vm1", "", ""}).ok());
 }
@@ -59,11 +61,14 @@ TEST_CASE("startup-config: the first bad line is named and nothing is applied") 
   const int applies = sw.dataplane.applied();
   std::string path = sw.tmp / "bad";
 
-  write(path, "vlan 40\n  name forty\nport-profile type vethernet x\n  switchport access vlan 5000\n  state enabled\n");
+  write(path,
+        "vlan 40\n  name forty\nport-profile type vethernet x\n  switchport access vlan 5000\n  "
+        "state enabled\n");
   auto r = sw.supervisor->load_startup_config(path);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message ==
-        path + ":4: Invalid range at '^' marker.\n    switchport access vlan 5000\n                             ^");
+        path + ":4: Invalid range at '^' marker.\n    switchport access vlan 5000\n" +
+            std::string(2 + 25, ' ') + "^");
 
   write(path, "vlan 40\ninterface vethernet 2\n  inherit port-profile nope\n");
   r = sw.supervisor->load_startup_config(path);
@@ -96,7 +101,8 @@ TEST_CASE("copy running-config startup-config survives a restart") {
   {
     TestSwitch sw(8, state.path());
     sw.basic_config();
-    sw.must({"conf t", "interface vethernet 9", "description spare", "end", "copy running-config startup-config"});
+    sw.must({"conf t", "interface vethernet 9", "description spare", "end",
+             "copy running-config startup-config"});
     saved = sw.supervisor->running_config();
     sw.must({"conf t", "vlan 99", "end"});  // not saved
   }

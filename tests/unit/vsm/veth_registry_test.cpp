@@ -18,17 +18,20 @@ TEST_CASE("attach refuses with the reason") {
     return a.error().message;
   };
   CHECK(refused({0, "nope", "vm1", "", ""}) == "port-profile nope does not exist");
-  CHECK(refused({0, "off", "vm1", "", ""}) == "port-profile off is not enabled (configure 'state enabled' in it first)");
+  CHECK(refused({0, "off", "vm1", "", ""}) ==
+        "port-profile off is not enabled (configure 'state enabled' in it first)");
   CHECK(refused({4, "web", "vm1", "", ""}) == "VF 4 is out of range: this host has 4 VFs (0..3)");
   CHECK(refused({-1, "web", "vm1", "", ""}) == "VF -1 is out of range: this host has 4 VFs (0..3)");
   CHECK(refused({0, "", "vm1", "", ""}) == "attach of VF 0 names no port-profile");
   CHECK(refused({0, "web", "", "", ""}) == "attach of VF 0 names neither a VM nor a VM UUID");
-  CHECK(refused({0, "web", "vm1", "", "52:54:00:00:00"}) == "MAC '52:54:00:00:00' is not of the form xx:xx:xx:xx:xx:xx");
+  CHECK(refused({0, "web", "vm1", "", "52:54:00:00:00"}) ==
+        "MAC '52:54:00:00:00' is not of the form xx:xx:xx:xx:xx:xx");
   CHECK(refused({0, "web", "vm\n1", "", ""}).find("VM name must be printable") == 0);
   CHECK(sw.supervisor->registry().records().empty());
 
   REQUIRE(sw.supervisor->attach({0, "web", "vm1", "", ""}).ok());
-  CHECK(refused({0, "db", "vm2", "", ""}) == "VF 0 is already bound to Vethernet1 (VM vm1); detach it first");
+  CHECK(refused({0, "db", "vm2", "", ""}) ==
+        "VF 0 is already bound to Vethernet1 (VM vm1); detach it first");
 }
 
 TEST_CASE("the same vNIC gets the same vEthernet number again") {
@@ -49,7 +52,8 @@ TEST_CASE("the same vNIC gets the same vEthernet number again") {
   // another vNIC on the freed VF gets a new number; the old one comes back with its own
   CHECK(attach({0, "web", "vm3", "", ""}) == 3);
   REQUIRE(sw.supervisor->detach(0).ok());
-  CHECK(attach({5, "db", "vm1", "", "52:54:00:AB:00:01"}) == 1);  // same VM + MAC, other VF, case-folded
+  CHECK(attach({5, "db", "vm1", "", "52:54:00:AB:00:01"}) ==
+        1);  // same VM + MAC, other VF, case-folded
   CHECK(attach({5, "db", "vm1", "", "52:54:00:ab:00:01"}) == 1);
   CHECK(sw.supervisor->model().interfaces.at(1).profile == "db");
 
@@ -129,13 +133,20 @@ TEST_CASE("a corrupt registry file stops restore with an error naming it") {
       "[]",
       "{\"version\":2,\"veths\":[]}",
       "{\"version\":1}",
-      "{\"version\":1,\"veths\":[{\"number\":0,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":null,\"profile\":\"\"}]}",
-      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":\"1\",\"profile\":\"\"}]}",
-      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,\"profile\":\"\"},"
-      "{\"number\":2,\"key\":\"j\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,\"profile\":\"\"}]}",
-      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,\"profile\":\"\"},"
-      "{\"number\":2,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":2,\"profile\":\"\"}]}",
-      "{\"version\":1,\"veths\":[{\"number\":1,\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,\"profile\":\"\"}]}",
+      "{\"version\":1,\"veths\":[{\"number\":0,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":"
+      "\"\",\"vf\":null,\"profile\":\"\"}]}",
+      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":"
+      "\"\",\"vf\":\"1\",\"profile\":\"\"}]}",
+      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":"
+      "\"\",\"vf\":1,\"profile\":\"\"},"
+      "{\"number\":2,\"key\":\"j\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,\"profile\":"
+      "\"\"}]}",
+      "{\"version\":1,\"veths\":[{\"number\":1,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":"
+      "\"\",\"vf\":1,\"profile\":\"\"},"
+      "{\"number\":2,\"key\":\"k\",\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":2,\"profile\":"
+      "\"\"}]}",
+      "{\"version\":1,\"veths\":[{\"number\":1,\"vm\":\"\",\"vm_uuid\":\"\",\"mac\":\"\",\"vf\":1,"
+      "\"profile\":\"\"}]}",
   };
   for (const char* text : bad_files) {
     INFO(text);
@@ -147,7 +158,7 @@ TEST_CASE("a corrupt registry file stops restore with an error naming it") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message.find(state / "veths.json" + ": corrupt vEthernet registry: ") == 0);
     CHECK(dp.applied() == 0);
-    CHECK(*vfs::read_file(state / "veths.json") == text);
+    CHECK(vfs::read_file(state / "veths.json").value() == text);
   }
 }
 
@@ -165,7 +176,7 @@ TEST_CASE("the registry file is written atomically and holds the bindings") {
   CHECK(j["veths"][0]["profile"] == "web");
   CHECK(j["veths"][0]["vm_uuid"] == "u1");
   REQUIRE(sw.supervisor->detach(2).ok());
-  j = nlohmann::json::parse(*vfs::read_file(sw.supervisor->registry_path()));
+  j = nlohmann::json::parse(vfs::read_file(sw.supervisor->registry_path()).value());
   CHECK(j["veths"][0]["vf"].is_null());
   for (const auto& e : std::filesystem::directory_iterator(sw.dir)) {
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);

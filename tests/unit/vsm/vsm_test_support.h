@@ -12,8 +12,8 @@
 #include <doctest/doctest.h>
 
 #include "vsm/cli_session.h"
-#include "vsm/supervisor.h"
 #include "vsm/fake_dataplane.h"
+#include "vsm/supervisor.h"
 
 namespace vfs::vsm::testing {
 
@@ -70,7 +70,8 @@ struct TestSwitch {
     must({"configure terminal", "vlan 10", "name web", "vlan 20", "name db", "exit",
           "port-profile type vethernet web", "switchport mode access", "switchport access vlan 10",
           "no shutdown", "state enabled", "exit", "port-profile type vethernet db",
-          "switchport mode access", "switchport access vlan 20", "no shutdown", "state enabled", "end"});
+          "switchport mode access", "switchport access vlan 20", "no shutdown", "state enabled",
+          "end"});
   }
 
   TempDir tmp;

@@ -1,0 +1,74 @@
+// drivers/sim/sim_flow_backend.h owns the FlowBackend face of the sim: its rule table
+// behind the mutex the sim's datapath takes once per burst, plus the knobs that make the
+// sim a slow or flaky NIC on purpose (insertion latency, injected failures). The sim
+// eSwitch uses it; tests above drivers/ use it as the NIC's rule memory with no wires.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "drivers/eswitch.h"
+#include "drivers/flow_backend.h"
+#include "drivers/sim/sim_flow_table.h"
+
+namespace vfs::drivers::sim {
+
+class SimFlowBackend final : public FlowBackend {
+ public:
+  SimFlowBackend(std::mutex& mu, FlowTable& table, const ESwitchOptions& opt)
+      : mu_(mu),
+        table_(table),
+        insert_latency_(opt.sim_insert_latency_us),
+        fail_rate_(opt.sim_fail_rate),
+        fail_errno_(opt.sim_fail_errno) {}
+
+  std::string_view name() const override { return "sim"; }
+
+  FlowStatus validate(const rte_flow_attr& attr, const rte_flow_item* pattern,
+                      const rte_flow_action* actions) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.validate(attr, pattern, actions);
+  }
+
+  FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
+                                const rte_flow_action* actions) override {
+    // The latency is the firmware's, not the table's: the datapath keeps running.
+    if (insert_latency_.count() > 0) std::this_thread::sleep_for(insert_latency_);
+    std::lock_guard<std::mutex> g(mu_);
+    if (fail_rate_ > 0 && chance_(rng_) < fail_rate_)
+      return FlowError{fail_errno_, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                       fmt::format("sim: injected failure (sim_fail_rate {})", fail_rate_)};
+    return table_.create(attr, pattern, actions);
+  }
+
+  FlowStatus destroy(FlowHandle h) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.destroy(h);
+  }
+
+  FlowResult<FlowCounters> query_count(FlowHandle h) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.query_count(h);
+  }
+
+  FlowStatus flush() override {
+    std::lock_guard<std::mutex> g(mu_);
+    table_.clear();
+    return Unit{};
+  }
+
+ private:
+  std::mutex& mu_;
+  FlowTable& table_;
+  std::chrono::microseconds insert_latency_;
+  double fail_rate_;
+  int fail_errno_;
+  std::mt19937 rng_{20240601};  // fixed seed: a test run's failures are reproducible
+  std::uniform_real_distribution<double> chance_{0.0, 1.0};
+};
+
+}  // namespace vfs::drivers::sim
