@@ -18,8 +18,11 @@
 
 #include "base/result.h"
 #include "drivers/flow_backend.h"
+#include "drivers/rx_wakeup.h"
 
 namespace vfs::drivers {
+
+class VfAdmin;  // drivers/vf_admin.h
 
 enum class PortRole { uplink, vf };
 
@@ -41,7 +44,15 @@ class ESwitch {
   // Starts the representor ethdevs (and, for the sim, its datapath thread).
   virtual Result<void> start() = 0;
   virtual void stop() = 0;
+  // The doorbell rung when an exception packet reaches a representor, or nullptr if the
+  // driver has none (the slow path then polls with a timed back-off).
+  virtual RxWakeup* rx_wakeup() { return nullptr; }
+  // The VF knobs of this eSwitch's PF (drivers/vf_admin.h), owned by the ESwitch, or
+  // nullptr if the driver has none.
+  virtual VfAdmin* vf_admin() { return nullptr; }
 };
+
+inline constexpr int kSimAllVfs = -1;
 
 // Options common to the drivers; each reads the ones it needs.
 struct ESwitchOptions {
@@ -55,6 +66,11 @@ struct ESwitchOptions {
   uint32_t sim_insert_latency_us = 0;  // added to every create(), like a slow firmware
   double sim_fail_rate = 0;            // share of create() calls refused with sim_fail_errno
   int sim_fail_errno = EBUSY;
+  // VFs whose wire is a tap device named "<sim_name>vf<i>" (for a QEMU guest:
+  // <interface type='ethernet'><target dev='NAME' managed='no'/>) instead of a veth pair;
+  // kSimAllVfs alone = every VF. parse_sim_tap_vfs() (drivers/sim/sim_eswitch.h) reads the
+  // "0,2,5" / "all" form.
+  std::vector<int> sim_tap_vfs;
   // rte_flow
   std::string pci;                // PF PCI address, for diagnostics
   // shared

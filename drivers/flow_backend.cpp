@@ -39,4 +39,37 @@ FlowError flow_error_from(const rte_flow_error& e, int rte_errno_value) {
   return out;
 }
 
+namespace {
+
+FlowError no_meters(const FlowBackend& b, const char* op) {
+  return FlowError{ENOTSUP, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                   fmt::format("{}: {}: this NIC has no meters", b.name(), op)};
+}
+
+}  // namespace
+
+FlowStatus FlowBackend::add_meter_profile(uint32_t, const MeterProfile&) {
+  return no_meters(*this, "meter profile add");
+}
+FlowStatus FlowBackend::delete_meter_profile(uint32_t) {
+  return no_meters(*this, "meter profile delete");
+}
+FlowStatus FlowBackend::create_meter(uint32_t, uint32_t) { return no_meters(*this, "meter create"); }
+FlowStatus FlowBackend::destroy_meter(uint32_t) { return no_meters(*this, "meter destroy"); }
+FlowResult<MeterStats> FlowBackend::read_meter_stats(uint32_t) {
+  return no_meters(*this, "meter stats read");
+}
+
+FlowStatus check_meter_profile(uint32_t profile_id, const MeterProfile& p) {
+  if (p.cir == 0)
+    return FlowError{EINVAL, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                     fmt::format("meter profile {}: cir 0 (the committed rate must be > 0)",
+                                 profile_id)};
+  if (p.cbs == 0 && p.ebs == 0)
+    return FlowError{EINVAL, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                     fmt::format("meter profile {}: cbs and ebs are both 0 (no burst at all)",
+                                 profile_id)};
+  return Unit{};
+}
+
 }  // namespace vfs::drivers

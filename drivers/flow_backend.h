@@ -14,6 +14,8 @@
 //   ENOSPC / EBUSY rules in software and records the reason.
 // - Miss semantics: a packet that matches no rule in a group it reaches goes to the
 //   representor of the port it entered on, as it entered (no rule's edits applied).
+// - Meters are rte_mtr's (see the meter members below); a rule polices through the action
+//   METER {mtr_id}.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +72,25 @@ struct FlowCounters {
   uint64_t bytes = 0;
 };
 
+// A single-rate three-colour marker profile (srTCM, RFC 2697), as rte_mtr's
+// RTE_MTR_SRTCM_RFC2697: rate in bytes per second, bursts in bytes. cir > 0 and
+// cbs + ebs > 0.
+struct MeterProfile {
+  uint64_t cir = 0;  // committed information rate
+  uint64_t cbs = 0;  // committed burst size
+  uint64_t ebs = 0;  // excess burst size
+  bool operator==(const MeterProfile&) const = default;
+};
+
+// Cumulative per meter and colour (color-blind srTCM): green = conform, yellow = exceed,
+// red = violate. Bytes are frame bytes without FCS, as COUNT counts them.
+struct MeterStats {
+  uint64_t conform_packets = 0, conform_bytes = 0;
+  uint64_t exceed_packets = 0, exceed_bytes = 0;
+  uint64_t violate_packets = 0, violate_bytes = 0;
+  bool operator==(const MeterStats&) const = default;
+};
+
 class FlowBackend {
  public:
   virtual ~FlowBackend() = default;
@@ -86,8 +107,25 @@ class FlowBackend {
   // Cumulative COUNT of the rule (it must carry a COUNT action, else ENOTSUP).
   virtual FlowResult<FlowCounters> query_count(FlowHandle h) = 0;
   // Removes every rule this backend holds on the eSwitch (also ones left by a previous
-  // run of the daemon on hardware that outlives it).
+  // run of the daemon on hardware that outlives it), then every meter and meter profile
+  // it created.
   virtual FlowStatus flush() = 0;
+
+  // Meters, shaped like rte_mtr (rte_mtr_meter_profile_add / rte_mtr_create /
+  // rte_mtr_stats_read): the caller picks the ids; profiles and meters are separate id
+  // spaces. A rule polices through the action METER {mtr_id}. The policy is fixed: green
+  // and yellow frames go on with the rule's other actions, red frames are dropped.
+  // EEXIST for an id in use, ENOENT for an unknown id, EINVAL for a bad profile, EBUSY to
+  // delete a profile a meter uses or a meter a rule uses. The defaults answer ENOTSUP: a
+  // NIC without meters (the caller polices in software).
+  virtual FlowStatus add_meter_profile(uint32_t profile_id, const MeterProfile& profile);
+  virtual FlowStatus delete_meter_profile(uint32_t profile_id);
+  virtual FlowStatus create_meter(uint32_t meter_id, uint32_t profile_id);
+  virtual FlowStatus destroy_meter(uint32_t meter_id);
+  virtual FlowResult<MeterStats> read_meter_stats(uint32_t meter_id);
 };
+
+// Checks a profile as every backend does (EINVAL naming the profile id).
+FlowStatus check_meter_profile(uint32_t profile_id, const MeterProfile& profile);
 
 }  // namespace vfs::drivers

@@ -108,11 +108,11 @@ Result<void> check_vf_rate(std::string_view who, int vf, const VfRate& rate);
 // Refuses multicast and all-zero addresses (a VF MAC is a unicast station address).
 Result<void> check_vf_mac(std::string_view who, int vf, const VfMac& mac);
 
-std::string format_mac(const VfMac& mac);          // "02:00:00:00:00:01"
+std::string format_mac(const VfMac& mac);            // "02:00:00:00:00:01"
 std::optional<VfMac> parse_mac(std::string_view s);  // xx:xx:xx:xx:xx:xx, hex either case
-const char* to_string(VlanProto p);                // "802.1Q", "802.1ad"
-const char* to_string(VfLinkState s);              // "auto", "enable", "disable"
-const char* to_string(EswitchMode m);              // "legacy", "switchdev"
+const char* to_string(VlanProto p);                  // "802.1Q", "802.1ad"
+const char* to_string(VfLinkState s);                // "auto", "enable", "disable"
+const char* to_string(EswitchMode m);                // "legacy", "switchdev"
 std::optional<EswitchMode> parse_eswitch_mode(std::string_view s);
 
 }  // namespace vfs::drivers

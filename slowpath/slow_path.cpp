@@ -1,5 +1,6 @@
 #include "slowpath/slow_path.h"
 
+#include <poll.h>
 #include <time.h>
 
 #include <algorithm>
@@ -30,7 +31,7 @@ offload::Mac to_mac(const uint8_t* p) {
 
 SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
                    const offload::PolicyChannel& policy, offload::OffloadEngine& offload,
-                   const Clock& clock, SlowPathOptions opt)
+                   const Clock& clock, SlowPathOptions opt, drivers::RxWakeup* wakeup)
     : ports_(std::move(ports)),
       pool_(pool),
       policy_ch_(policy),
@@ -38,7 +39,8 @@ SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
       clock_(clock),
       opt_(opt),
       policy_(policy.load()),
-      fdb_(opt.fdb_capacity) {
+      fdb_(opt.fdb_capacity),
+      wakeup_(wakeup && wakeup->valid() ? wakeup : nullptr) {
   for (const auto& p : ports_) max_port_ = std::max<size_t>(max_port_, p.ethdev_port + 1);
   tx_.resize(max_port_);
   port_counters_ = std::make_unique<PortCounters[]>(max_port_);
@@ -49,11 +51,6 @@ SlowPath::~SlowPath() { stop(); }
 void SlowPath::start() {
   running_.store(true);
   thread_ = std::thread([this] { run(); });
-}
-
-void SlowPath::stop() {
-  running_.store(false);
-  if (thread_.joinable()) thread_.join();
 }
 
 const PortCounters* SlowPath::port_counters(uint16_t port) const {
@@ -70,14 +67,39 @@ void SlowPath::run() {
       sleep_us = 0;
       continue;
     }
-    // Back off: spin a little (latency under load), then sleep longer and longer so an
-    // idle switch costs (almost) no CPU.
+    // Spin a little (latency under load), then sleep so an idle switch costs no CPU.
     if (++idle_passes < 64) continue;
+    if (wakeup_) {
+      wakeup_->arm();
+      if (poll_once() == 0 && running_.load(std::memory_order_relaxed)) {
+        pollfd p{wakeup_->fd(), POLLIN, 0};
+        ::poll(&p, 1, static_cast<int>(opt_.housekeeping_wake_ms));
+      }
+      wakeup_->disarm();
+      continue;
+    }
     sleep_us = sleep_us == 0 ? 1 : std::min(sleep_us * 2, opt_.max_idle_sleep_us);
     timespec ts{0, static_cast<long>(sleep_us) * 1000};
     nanosleep(&ts, nullptr);
   }
   rte_thread_unregister();
+}
+
+void SlowPath::stop() {
+  running_.store(false);
+  if (wakeup_) wakeup_->ring();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SlowPath::wait_for_policy(uint64_t gen, uint64_t timeout_ms) const {
+  if (!thread_.joinable()) return true;  // driven by poll_once() directly (tests)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (loaded_gen_.load(std::memory_order_acquire) < gen) {
+    if (wakeup_) wakeup_->ring();
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
 }
 
 void SlowPath::refresh_policy() {
@@ -94,6 +116,7 @@ void SlowPath::refresh_policy() {
           bump(counters_.offload_ring_full);
       });
   fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+  loaded_gen_.store(policy_gen_, std::memory_order_release);
 }
 
 unsigned SlowPath::poll_once() {

@@ -30,7 +30,8 @@ namespace vfs::slowpath {
 struct SlowPathOptions {
   uint64_t mac_aging_ns = 300'000'000'000ULL;  // NX-OS default: 300 s
   size_t fdb_capacity = 1 << 16;
-  uint32_t max_idle_sleep_us = 1000;
+  uint32_t max_idle_sleep_us = 1000;   // timed back-off, without a doorbell
+  uint32_t housekeeping_wake_ms = 100;  // longest sleep on the doorbell
 };
 
 // Written only by the slow-path thread; read by anyone (relaxed).
@@ -56,8 +57,11 @@ struct SlowPathCounters {
 
 class SlowPath {
  public:
+  // wakeup: the driver's doorbell (drivers/rx_wakeup.h), or nullptr to poll with a timed
+  // back-off when idle.
   SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool, const offload::PolicyChannel& policy,
-           offload::OffloadEngine& offload, const Clock& clock, SlowPathOptions opt = {});
+           offload::OffloadEngine& offload, const Clock& clock, SlowPathOptions opt = {},
+           drivers::RxWakeup* wakeup = nullptr);
   ~SlowPath();
   SlowPath(const SlowPath&) = delete;
   SlowPath& operator=(const SlowPath&) = delete;
@@ -72,6 +76,11 @@ class SlowPath {
   const SlowPathCounters& counters() const { return counters_; }
   const PortCounters* port_counters(uint16_t port) const;
   nlohmann::json counters_json() const;
+  // Waits until the slow path forwards under policy generation >= gen (control threads;
+  // wakes a sleeping slow path). False on timeout.
+  bool wait_for_policy(uint64_t gen, uint64_t timeout_ms) const;
+  uint64_t policy_generation() const { return loaded_gen_.load(std::memory_order_acquire); }
+
   // FDB size as last seen by the slow-path thread.
   size_t fdb_size() const { return fdb_size_.load(std::memory_order_relaxed); }
 
@@ -108,6 +117,8 @@ class SlowPath {
   std::atomic<size_t> fdb_size_{0};
   uint64_t next_housekeeping_ns_ = 0;
 
+  drivers::RxWakeup* wakeup_;
+  std::atomic<uint64_t> loaded_gen_{0};
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

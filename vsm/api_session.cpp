@@ -1,8 +1,11 @@
 #include "vsm/api_session.h"
 
+#include <pwd.h>
+
 #include <climits>
 #include <initializer_list>
 #include <optional>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -89,8 +92,23 @@ class Fields {
 
 }  // namespace
 
+namespace {
+
+std::string login_name(uid_t uid) {
+  passwd pw{};
+  passwd* res = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) != 0 || !res) return {};
+  return pw.pw_name;
+}
+
+}  // namespace
+
 ApiSession::ApiSession(Supervisor& supervisor, uid_t peer_uid)
-    : supervisor_(supervisor), peer_uid_(peer_uid) {}
+    : ApiSession(supervisor, Caller{peer_uid, login_name(peer_uid)}) {}
+
+ApiSession::ApiSession(Supervisor& supervisor, Caller caller)
+    : supervisor_(supervisor), caller_(std::move(caller)) {}
 
 std::string ApiSession::error_response(std::string_view message) {
   return serialise(error(std::string(message)));
@@ -107,7 +125,7 @@ std::string ApiSession::handle(std::string_view line) {
     return serialise(dispatch(req));
   } catch (const std::exception& e) {
     // A bug, not bad input: report it to the client and keep serving.
-    log::error("api", "request from uid {} failed internally: {}", peer_uid_, e.what());
+    log::error("api", "request from uid {} failed internally: {}", caller_.uid, e.what());
     return serialise(error(fmt::format("internal error: {}", e.what())));
   }
 }
@@ -124,6 +142,7 @@ json ApiSession::dispatch(const json& req) {
   if (op == "detach") return detach(req);
   if (op == "dump-rules" || op == "counters") {
     if (auto e = Fields(req, op).unknown({})) return *e;
+    if (auto role = supervisor_.authorize(caller_); !role) return error(role.error().message);
     if (op == "dump-rules") return {{"ok", true}, {"rules", supervisor_.rules_json()}};
     return {{"ok", true}, {"counters", supervisor_.counters_json()}};
   }
@@ -152,7 +171,7 @@ json ApiSession::run_cli(const json& req) {
   std::string output;
   for (const auto& c : cmds) {
     const std::string line = c.get<std::string>();
-    CliOutcome r = supervisor_.execute(cli_, line);
+    CliOutcome r = supervisor_.execute(cli_, line, caller_);
     if (!r.ok) {
       json resp{{"ok", false},      {"error", "% " + r.failure.message}, {"failed_command", line},
                 {"output", output}, {"mode", mode_name(cli_.mode)},      {"prompt", cli_.prompt()}};
@@ -185,7 +204,7 @@ json ApiSession::attach(const json& req) {
   a.vm = std::move(*vm);
   a.vm_uuid = std::move(*uuid);
   a.mac = std::move(*mac);
-  auto n = supervisor_.attach(a);
+  auto n = supervisor_.attach(a, caller_);
   if (!n) return error(n.error().message);
   return {{"ok", true}, {"veth", *n}};
 }
@@ -196,7 +215,7 @@ json ApiSession::detach(const json& req) {
   json err;
   auto vf = f.integer("vf", err);
   if (!vf) return err;
-  auto r = supervisor_.detach(*vf);
+  auto r = supervisor_.detach(*vf, caller_);
   if (!r) return error(r.error().message);
   return {{"ok", true}};
 }

@@ -15,6 +15,8 @@
 //   {"op":"dump-rules"}                            -> {"ok":true,"rules":[...]}
 //   {"op":"counters"}                              -> {"ok":true,"counters":{...}}
 //   anything wrong                                 -> {"ok":false,"error":"..."}
+// Every request is made with the rights of the peer's role (Supervisor::authorize): a
+// user with no role gets an error for everything.
 #pragma once
 
 #include <sys/types.h>
@@ -31,12 +33,15 @@ namespace vfs::vsm {
 
 class ApiSession {
  public:
+  // The peer's login name comes from the password database.
   ApiSession(Supervisor& supervisor, uid_t peer_uid);
+  ApiSession(Supervisor& supervisor, Caller caller);
 
   // One request line (without its '\n') -> one response, serialised on one line.
   std::string handle(std::string_view line);
 
-  uid_t peer_uid() const { return peer_uid_; }  // SO_PEERCRED; roles will use it
+  uid_t peer_uid() const { return caller_.uid; }  // SO_PEERCRED
+  const Caller& caller() const { return caller_; }
   const CliSession& cli_session() const { return cli_; }
 
   static std::string error_response(std::string_view message);
@@ -48,7 +53,7 @@ class ApiSession {
   nlohmann::json detach(const nlohmann::json& req);
 
   Supervisor& supervisor_;
-  uid_t peer_uid_;
+  Caller caller_;
   CliSession cli_;
 };
 

@@ -9,6 +9,7 @@ namespace {
 constexpr uint32_t kMaxNameLen = 80;      // port-profile names
 constexpr uint32_t kMaxVlanNameLen = 32;  // NX-OS VLAN names
 constexpr uint32_t kMaxDescriptionLen = 254;
+constexpr uint32_t kMaxUserNameLen = 32;  // Linux login names
 
 template <class... A>
 Error refuse(fmt::format_string<A...> f, A&&... a) {
@@ -40,6 +41,33 @@ CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, Co
 }
 
 Result<CommandOutput> done() { return CommandOutput{}; }
+
+std::string role_help(Role r) {
+  switch (r) {
+    case Role::network_admin:
+      return "Every command";
+    case Role::network_operator:
+      return "Show commands only";
+    case Role::server_admin:
+      return "Attach/detach VM vNICs and show commands";
+  }
+  return {};
+}
+
+// Debian's NAME_REGEX: what useradd accepts.
+Result<void> check_user_name(const std::string& name) {
+  auto lower = [](char ch) { return ch >= 'a' && ch <= 'z'; };
+  bool good = !name.empty() && (lower(name[0]) || name[0] == '_');
+  for (size_t i = 1; good && i < name.size(); ++i) {
+    char ch = name[i];
+    good = lower(ch) || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+           (ch == '$' && i + 1 == name.size());
+  }
+  if (!good)
+    return refuse("'{}' is not a Unix user name (lower-case letters, digits, '_' and '-')", name);
+  if (name == "root") return refuse("root is always network-admin and cannot be given a role");
+  return ok();
+}
 
 // config-port-prof: edit the profile the session is in.
 CommandHandler on_profile(std::function<Result<CommandOutput>(CommandContext&, PortProfile&)> f) {
@@ -231,6 +259,27 @@ std::vector<CommandSpec> config_command_rows() {
                        return done();
                      })));
 
+  // Users
+  for (Role r : {Role::network_admin, Role::network_operator, Role::server_admin}) {
+    rows.push_back(row(config,
+                       {keyword("username"), word_arg("NAME", kMaxUserNameLen, "Unix login name"),
+                        keyword("role"), keyword(std::string(role_name(r)), role_help(r))},
+                       "Give a Unix user a role on this switch",
+                       [r](CommandContext& c) -> Result<CommandOutput> {
+                         const std::string& name = c.args[0].text;
+                         if (auto v = check_user_name(name); !v) return v.error();
+                         c.model.users[name] = UserAccount{name, r};
+                         return done();
+                       }));
+  }
+  rows.push_back(row(config, {keyword("no"), keyword("username"), word_arg("NAME", kMaxUserNameLen)},
+                     "Take a user's role away (the user can no longer connect)",
+                     [](CommandContext& c) -> Result<CommandOutput> {
+                       if (c.model.users.erase(c.args[0].text) == 0)
+                         return refuse("user {} does not exist", c.args[0].text);
+                       return done();
+                     }));
+
   // vEthernet interfaces
   rows.push_back(row(config,
                      {keyword("interface"), keyword("vethernet"),
@@ -301,6 +350,9 @@ std::vector<CommandSpec> config_command_rows() {
 std::span<const CommandSpec> command_table() {
   static const std::vector<CommandSpec> table = [] {
     auto rows = config_command_rows();
+    auto acl = acl_command_rows();
+    rows.insert(rows.end(), std::make_move_iterator(acl.begin()),
+                std::make_move_iterator(acl.end()));
     auto exec = exec_command_rows();
     rows.insert(rows.end(), std::make_move_iterator(exec.begin()),
                 std::make_move_iterator(exec.end()));

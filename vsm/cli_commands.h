@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "vsm/accounting_log.h"
 #include "vsm/cli_engine.h"
 #include "vsm/model.h"
 #include "vsm/veth_registry.h"
@@ -26,6 +27,7 @@ class ExecEnvironment {
   virtual nlohmann::json counters() const = 0;  // Dataplane::counters_json()
   virtual const std::string& startup_config_path() const = 0;
   virtual Result<void> save_startup_config(const std::string& text) = 0;
+  virtual std::vector<AccountingRecord> accounting() const = 0;
 };
 
 struct CommandContext {
@@ -42,5 +44,6 @@ std::span<const CommandSpec> command_table();
 // The parts, for command_table().
 std::vector<CommandSpec> config_command_rows();
 std::vector<CommandSpec> exec_command_rows();
+std::vector<CommandSpec> acl_command_rows();
 
 }  // namespace vfs::vsm

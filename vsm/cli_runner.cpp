@@ -17,7 +17,8 @@ LineResult fail(CliFailure f) { return {false, {}, std::move(f)}; }
 }  // namespace
 
 LineResult run_line(std::string_view line, SwitchModel& model, CliSession& session,
-                    const VethRegistry& registry, ExecEnvironment* env) {
+                    const VethRegistry& registry, ExecEnvironment* env,
+                    const LineAccess& access) {
   std::string_view content = trim(line);
   if (content.empty() || content.front() == '!') return {};
 
@@ -25,6 +26,7 @@ LineResult run_line(std::string_view line, SwitchModel& model, CliSession& sessi
   auto matched = match_command(command_table(), line, chain);
   if (auto* f = std::get_if<CliFailure>(&matched)) return fail(std::move(*f));
   auto& m = std::get<CommandMatch>(matched);
+  if (access.show_only && !m.command->is_show) return fail({access.refusal, -1});
 
   // A configuration command typed in a sub-mode leaves the sub-mode (NX-OS); exec commands
   // such as show run from any mode without moving it.
@@ -39,11 +41,19 @@ LineResult run_line(std::string_view line, SwitchModel& model, CliSession& sessi
 
   CommandContext ctx{m.args, model, session, registry, env};
   auto out = m.command->handler(ctx);
-  if (!out) return fail({out.error().message, -1});
-  if (m.pipes.empty()) return {true, std::move(out->text), {}};
+  if (!out) {
+    LineResult r = fail({out.error().message, -1});
+    r.is_show = m.command->is_show;
+    return r;
+  }
+  if (m.pipes.empty()) return {true, std::move(out->text), {}, m.command->is_show};
   auto piped = apply_pipes(out->text, out->data, m.pipes);
-  if (!piped) return fail({piped.error().message, -1});
-  return {true, std::move(*piped), {}};
+  if (!piped) {
+    LineResult r = fail({piped.error().message, -1});
+    r.is_show = true;
+    return r;
+  }
+  return {true, std::move(*piped), {}, true};
 }
 
 }  // namespace vfs::vsm

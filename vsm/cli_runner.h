@@ -15,10 +15,19 @@ struct LineResult {
   bool ok = true;
   std::string output;
   CliFailure failure;  // when !ok
+  bool is_show = false;  // the line matched a show command (not a configuration change)
+};
+
+// What the caller's role lets a line do: show_only refuses every other command with
+// refusal before its handler runs.
+struct LineAccess {
+  bool show_only = false;
+  std::string refusal;
 };
 
 // env == null: a configuration file is being replayed; exec commands are not reachable.
 LineResult run_line(std::string_view line, SwitchModel& model, CliSession& session,
-                    const VethRegistry& registry, ExecEnvironment* env);
+                    const VethRegistry& registry, ExecEnvironment* env,
+                    const LineAccess& access = {});
 
 }  // namespace vfs::vsm

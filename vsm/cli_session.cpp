@@ -14,6 +14,10 @@ std::string_view mode_name(Mode m) {
       return "config-port-prof";
     case Mode::config_if:
       return "config-if";
+    case Mode::config_acl:
+      return "config-acl";
+    case Mode::config_ipv6_acl:
+      return "config-ipv6-acl";
   }
   return "?";
 }
@@ -28,6 +32,7 @@ void CliSession::enter(Mode m) {
   vlans.clear();
   profile.clear();
   veth = 0;
+  acl.clear();
 }
 
 }  // namespace vfs::vsm

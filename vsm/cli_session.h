@@ -11,9 +11,18 @@
 
 namespace vfs::vsm {
 
-enum class Mode : uint8_t { exec, config, config_vlan, config_port_prof, config_if };
+enum class Mode : uint8_t {
+  exec,
+  config,
+  config_vlan,
+  config_port_prof,
+  config_if,
+  config_acl,       // ip access-list NAME
+  config_ipv6_acl,  // ipv6 access-list NAME
+};
 
-// "exec", "config", "config-vlan", "config-port-prof", "config-if".
+// "exec", "config", "config-vlan", "config-port-prof", "config-if", "config-acl",
+// "config-ipv6-acl".
 std::string_view mode_name(Mode m);
 
 struct CliSession {
@@ -21,6 +30,7 @@ struct CliSession {
   std::vector<uint16_t> vlans;  // config-vlan: the VLANs `vlan LIST` entered
   std::string profile;          // config-port-prof
   uint32_t veth = 0;            // config-if
+  std::string acl;              // config-acl, config-ipv6-acl
 
   // "vfsw# ", "vfsw(config-port-prof)# "
   std::string prompt() const;

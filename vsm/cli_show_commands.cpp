@@ -292,6 +292,31 @@ Result<CommandOutput> show_startup_config(CommandContext& c) {
   return out;
 }
 
+Result<CommandOutput> show_user_account(CommandContext& c) {
+  CommandOutput out;
+  out.data = nlohmann::json::array();
+  out.text = "user:root\n        roles:network-admin (built in)\n\n";
+  out.data.push_back({{"username", "root"}, {"role", "network-admin"}, {"builtin", true}});
+  for (const auto& [name, u] : c.model.users) {
+    out.text += fmt::format("user:{}\n        roles:{}\n\n", name, role_name(u.role));
+    out.data.push_back({{"username", name}, {"role", role_name(u.role)}, {"builtin", false}});
+  }
+  return out;
+}
+
+Result<CommandOutput> show_accounting_log(CommandContext& c) {
+  auto env = need_env(c);
+  if (!env) return env.error();
+  CommandOutput out;
+  out.data = nlohmann::json::array();
+  for (const auto& r : (*env)->accounting()) {
+    out.text += format_accounting_record(r) + "\n";
+    out.data.push_back(
+        {{"time", r.time}, {"user", r.user}, {"command", r.command}, {"result", r.result}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<CommandSpec> exec_command_rows() {
@@ -326,6 +351,11 @@ std::vector<CommandSpec> exec_command_rows() {
   rows.push_back(show_row({keyword("slowpath"), keyword("counters")},
                           "Show the slow path's packet and drop counters", show_slowpath_counters));
   rows.push_back(show_row({keyword("version")}, "Show the software version", show_version));
+  rows.push_back(show_row({keyword("user-account")}, "Show the users and their roles",
+                          show_user_account));
+  rows.push_back(show_row({keyword("accounting"), keyword("log")},
+                          "Show who changed the configuration, when and how it ended",
+                          show_accounting_log));
   rows.push_back(
       CommandSpec{in_mode(Mode::exec),
                   {keyword("copy"), keyword("running-config"), keyword("startup-config")},

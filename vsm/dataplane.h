@@ -5,7 +5,9 @@
 // The supervisor never sees ports, rules or DPDK.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,75 @@
 namespace vfs::vsm {
 
 enum class SwitchportMode { access, trunk };
+
+// --- Resolved policy objects (issue 5 enforces them; the CLI issue fills them) ---
+
+// An address with a bit mask (NX-OS wildcards may be non-contiguous; rte_flow masks can
+// say the same). IPv4 uses bytes 0-3. mask all-zero = any.
+struct AddressMatch {
+  std::array<uint8_t, 16> addr{};
+  std::array<uint8_t, 16> mask{};
+};
+
+struct PortMatch {
+  enum class Op : uint8_t { any, eq, neq, lt, gt, range } op = Op::any;
+  uint16_t lo = 0;  // eq/neq/lt/gt use lo; range is [lo, hi]
+  uint16_t hi = 0;
+};
+
+enum class AclFamily : uint8_t { ipv4, ipv6, mac };
+
+// One access-control entry, as the datapath evaluates it.
+struct ResolvedAce {
+  uint32_t seq = 0;
+  bool permit = false;
+  // IP ACLs
+  int protocol = -1;  // -1: any (the `ip` / `ipv6` keyword); else the IP protocol number
+  AddressMatch src, dst;
+  PortMatch src_port, dst_port;  // TCP/UDP only
+  int icmp_type = -1;            // ICMP / ICMPv6; -1 = any
+  int icmp_code = -1;
+  bool established = false;      // TCP with ACK or RST
+  // MAC ACLs
+  std::array<uint8_t, 6> src_mac{}, src_mac_mask{};
+  std::array<uint8_t, 6> dst_mac{}, dst_mac_mask{};
+  int ethertype = -1;            // -1 = any
+};
+
+struct ResolvedAcl {
+  std::string name;
+  AclFamily family = AclFamily::ipv4;
+  bool statistics_per_entry = false;
+  std::vector<ResolvedAce> entries;  // by sequence number; an implicit deny follows
+};
+
+// `police cir N bc N conform transmit violate drop` (srTCM, colour-blind).
+struct ResolvedPolicer {
+  std::string policy_map;
+  uint64_t cir_bytes_per_s = 0;
+  uint64_t cbs_bytes = 0;
+};
+
+enum class ViolationMode : uint8_t { shutdown, restrict, protect };
+
+struct ResolvedPortSecurity {
+  bool enabled = false;
+  uint32_t maximum = 1;
+  std::vector<std::array<uint8_t, 6>> static_macs;
+  ViolationMode violation = ViolationMode::shutdown;
+};
+
+// An address bound to a vEthernet by DHCP snooping or `ip source binding`.
+struct SourceBinding {
+  std::array<uint8_t, 16> ip{};
+  bool v6 = false;
+  std::array<uint8_t, 6> mac{};
+  uint16_t vlan = 0;
+};
+
+struct StormControl {  // percent of the port's bandwidth; <0 = off
+  double broadcast = -1, multicast = -1, unicast = -1;
+};
 
 // One vEthernet as the datapath must enforce it.
 struct ResolvedVeth {
@@ -31,11 +102,32 @@ struct ResolvedVeth {
   // VLAN not defined, shutdown...).
   bool forwarding = false;
   std::string reason;
+
+  // Trunk ports
+  std::vector<uint16_t> trunk_allowed;  // sorted
+  std::optional<uint16_t> native_vlan;
+
+  // Filters by direction ("in" = from the VM, "out" = to the VM); absent = none.
+  std::optional<ResolvedAcl> ip_acl_in, ip_acl_out, ipv6_acl_in, ipv6_acl_out, mac_acl_in, mac_acl_out;
+  std::optional<ResolvedPolicer> police_in, police_out;
+  ResolvedPortSecurity port_security;
+  bool ip_verify_source = false;
+  std::vector<SourceBinding> source_bindings;
+  StormControl storm;
+};
+
+// `monitor session N`: local SPAN between vEthernets.
+struct ResolvedMonitorSession {
+  uint32_t id = 0;
+  std::vector<uint32_t> rx_sources, tx_sources;  // vEthernet numbers
+  std::optional<uint32_t> destination;           // vEthernet number
+  bool shut = false;
 };
 
 struct DataplaneConfig {
   std::vector<uint16_t> vlans;        // VLANs defined on the switch, sorted
   std::vector<ResolvedVeth> veths;    // bound vEthernets, by number
+  std::vector<ResolvedMonitorSession> monitor_sessions;
 };
 
 class Dataplane {

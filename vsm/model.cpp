@@ -8,6 +8,18 @@ std::string default_vlan_name(uint16_t id) {
   return id == kDefaultVlan ? "default" : fmt::format("VLAN{:04}", id);
 }
 
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::network_admin:
+      return "network-admin";
+    case Role::network_operator:
+      return "network-operator";
+    case Role::server_admin:
+      return "server-admin";
+  }
+  return "network-operator";
+}
+
 SwitchModel::SwitchModel() {
   vlans[kDefaultVlan] = Vlan{kDefaultVlan, default_vlan_name(kDefaultVlan)};
 }
@@ -24,6 +36,18 @@ std::vector<uint32_t> SwitchModel::interfaces_inheriting(const std::string& prof
   std::vector<uint32_t> users;
   for (const auto& [n, i] : interfaces) {
     if (i.profile == profile) users.push_back(n);
+  }
+  return users;
+}
+
+std::vector<std::string> SwitchModel::profiles_using_acl(AclFamily family,
+                                                        const std::string& name) const {
+  std::vector<std::string> users;
+  for (const auto& [pname, p] : profiles) {
+    const std::string& in = family == AclFamily::ipv6 ? p.ipv6_acl_in : p.ip_acl_in;
+    const std::string& out = family == AclFamily::ipv6 ? p.ipv6_acl_out : p.ip_acl_out;
+    if (in == name) users.push_back(pname + " (in)");
+    if (out == name) users.push_back(pname + " (out)");
   }
   return users;
 }

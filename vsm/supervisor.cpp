@@ -1,5 +1,6 @@
 #include "vsm/supervisor.h"
 
+#include <ctime>
 #include <filesystem>
 #include <system_error>
 
@@ -8,6 +9,7 @@
 #include "base/atomic_file.h"
 #include "base/log.h"
 #include "vsm/cli_runner.h"
+#include "vsm/cli_tokens.h"
 #include "vsm/config_replay.h"
 #include "vsm/dataplane_config.h"
 #include "vsm/running_config.h"
@@ -66,7 +68,9 @@ Supervisor::Supervisor(Dataplane& dataplane, SupervisorOptions options)
       state_dir_(options.state_dir),
       startup_path_(options.startup_config_path.empty() ? options.state_dir + "/startup-config"
                                                         : options.startup_config_path),
-      registry_path_(options.state_dir + "/veths.json") {}
+      registry_path_(options.state_dir + "/veths.json"),
+      accounting_(options.state_dir.empty() ? std::string()
+                                            : options.state_dir + "/accounting.log") {}
 
 Result<void> Supervisor::restore() {
   std::lock_guard<std::mutex> g(mu_);
@@ -132,17 +136,95 @@ Result<void> Supervisor::load_startup_config(const std::string& path) {
 }
 
 CliOutcome Supervisor::execute(CliSession& session, std::string_view line) {
+  return execute(session, line, Caller{0, "root"});
+}
+
+Result<Role> Supervisor::authorize(const Caller& caller) const {
   std::lock_guard<std::mutex> g(mu_);
+  return authorize_locked(caller);
+}
+
+Result<Role> Supervisor::authorize_locked(const Caller& caller) const {
+  if (caller.uid == 0) return Role::network_admin;
+  if (caller.user.empty())
+    return make_error(EACCES, "uid {} has no user name; access refused", caller.uid);
+  auto it = model_.users.find(caller.user);
+  if (it == model_.users.end())
+    return make_error(EACCES,
+                      "user {} (uid {}) has no role (configure 'username {} role ...'); access "
+                      "refused",
+                      caller.user, caller.uid, caller.user);
+  return it->second.role;
+}
+
+void Supervisor::account(const Caller& caller, std::string command, const std::string& failure) {
+  accounting_.record({static_cast<int64_t>(std::time(nullptr)),
+                      caller.user.empty() ? fmt::format("uid{}", caller.uid) : caller.user,
+                      std::move(command), failure.empty() ? "SUCCESS" : "FAILURE: " + failure});
+}
+
+CliOutcome Supervisor::execute(CliSession& session, std::string_view line,
+                               const Caller& caller) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto role = authorize_locked(caller);
+  if (!role) {
+    account(caller, std::string(trim(line)), role.error().message);
+    return {false, {}, {role.error().message, -1}};
+  }
+  LineAccess access;
+  if (*role != Role::network_admin) {
+    access.show_only = true;
+    access.refusal = fmt::format("Permission denied: user {} has role {}, which may only run show "
+                                 "commands",
+                                 caller.user, role_name(*role));
+  }
   SwitchModel model = model_;
   CliSession next = session;
-  LineResult r = run_line(line, model, next, registry_, this);
-  if (!r.ok) return {false, {}, std::move(r.failure)};
-  if (!(model == model_)) {
-    auto c = commit(std::move(model), registry_);
-    if (!c) return {false, {}, {c.error().message, -1}};
+  LineResult r = run_line(line, model, next, registry_, this, access);
+  std::string_view content = trim(line);
+  const bool accounted = !r.is_show && !content.empty() && content.front() != '!';
+  if (r.ok && !(model == model_)) {
+    if (auto c = commit(std::move(model), registry_); !c) {
+      r.ok = false;
+      r.failure = {c.error().message, -1};
+    }
   }
+  if (accounted) account(caller, std::string(content), r.ok ? std::string() : r.failure.message);
+  if (!r.ok) return {false, {}, std::move(r.failure)};
   session = std::move(next);
   return {true, std::move(r.output), {}};
+}
+
+Result<uint32_t> Supervisor::attach(const AttachRequest& req, const Caller& caller) {
+  const std::string what =
+      fmt::format("attach vf {} port-profile {} vm {}", req.vf, req.profile,
+                  req.vm.empty() ? req.vm_uuid : req.vm);
+  Result<Role> role = authorize(caller);
+  if (role && *role == Role::network_operator)
+    role = make_error(EACCES, "Permission denied: user {} has role network-operator, which may "
+                              "not attach VFs",
+                      caller.user);
+  Result<uint32_t> r = role ? attach(req) : Result<uint32_t>(role.error());
+  std::lock_guard<std::mutex> g(mu_);
+  account(caller, what, r ? std::string() : r.error().message);
+  return r;
+}
+
+Result<void> Supervisor::detach(int vf, const Caller& caller) {
+  Result<Role> role = authorize(caller);
+  if (role && *role == Role::network_operator)
+    role = make_error(EACCES, "Permission denied: user {} has role network-operator, which may "
+                              "not detach VFs",
+                      caller.user);
+  Result<void> r = role ? detach(vf) : Result<void>(role.error());
+  std::lock_guard<std::mutex> g(mu_);
+  account(caller, fmt::format("detach vf {}", vf), r ? std::string() : r.error().message);
+  return r;
+}
+
+std::vector<AccountingRecord> Supervisor::accounting_records() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return accounting_.records();
 }
 
 Result<uint32_t> Supervisor::attach(const AttachRequest& req) {

@@ -9,6 +9,8 @@
 // with that mutex held.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "vsm/accounting_log.h"
 #include "vsm/cli_commands.h"
 #include "vsm/cli_failure.h"
 #include "vsm/cli_session.h"
@@ -39,6 +42,13 @@ struct AttachRequest {
   std::string mac;      // optional, xx:xx:xx:xx:xx:xx
 };
 
+// Who is asking: the Unix login behind the API connection (SO_PEERCRED). uid 0 is always
+// network-admin; any other user needs a `username NAME role ROLE`.
+struct Caller {
+  uid_t uid = 0;
+  std::string user;  // login name; "" if the uid has none
+};
+
 struct CliOutcome {
   bool ok = true;
   std::string output;
@@ -58,14 +68,25 @@ class Supervisor final : private ExecEnvironment {
   // `copy FILE running-config` would); the first bad line fails it all ("FILE:LINE: ...").
   Result<void> load_startup_config(const std::string& path);
 
-  // Runs one CLI line in session, which it may move to another mode.
+  // Runs one CLI line in session, which it may move to another mode, with the rights of
+  // caller's role (the two-argument form: as root). Every line but a show command goes to
+  // the accounting log with its result.
   CliOutcome execute(CliSession& session, std::string_view line);
+  CliOutcome execute(CliSession& session, std::string_view line, const Caller& caller);
+
+  // caller's role, or why caller may not use the switch at all.
+  Result<Role> authorize(const Caller& caller) const;
 
   // Binds VF request.vf to the vNIC's vEthernet (the same number as last time for the
   // same vNIC) inheriting request.profile. Refused, with the reason, if the profile is
   // missing or not enabled, the VF is out of range or bound to another vNIC.
   Result<uint32_t> attach(const AttachRequest& request);
   Result<void> detach(int vf);
+  // The same for caller: network-admin or server-admin only; accounted.
+  Result<uint32_t> attach(const AttachRequest& request, const Caller& caller);
+  Result<void> detach(int vf, const Caller& caller);
+
+  std::vector<AccountingRecord> accounting_records() const;
 
   // Dataplane::rules_json(), each rule given the "vm" of its vEthernet if it has none.
   nlohmann::json rules_json() const;
@@ -81,7 +102,11 @@ class Supervisor final : private ExecEnvironment {
   // ExecEnvironment, called by handlers while mu_ is held.
   int vf_count() const override;
   nlohmann::json counters() const override;
+  std::vector<AccountingRecord> accounting() const override { return accounting_.records(); }
   Result<void> save_startup_config(const std::string& text) override;
+
+  Result<Role> authorize_locked(const Caller& caller) const;
+  void account(const Caller& caller, std::string command, const std::string& failure);
 
   // Applies and persists (model, registry), then makes them current. mu_ held.
   Result<void> commit(SwitchModel model, VethRegistry registry);
@@ -97,6 +122,7 @@ class Supervisor final : private ExecEnvironment {
   DataplaneConfig applied_;
   bool applied_once_ = false;
   std::string persisted_;  // content of veths.json as last written
+  AccountingLog accounting_;
 };
 
 }  // namespace vfs::vsm

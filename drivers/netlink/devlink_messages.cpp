@@ -20,16 +20,20 @@ NlMsg genl_message(uint16_t family, uint8_t cmd, uint8_t version) {
   return m;
 }
 
-void put_string(nl_msg* m, int type, const std::string& s) { put_attr(m, type, s.c_str(), s.size() + 1); }
+void put_string(nl_msg* m, int type, const std::string& s) {
+  put_attr(m, type, s.c_str(), s.size() + 1);
+}
 
 // The attributes of a genl answer of `family`, or an error.
-Result<std::vector<nlattr*>> genl_attrs(const std::vector<uint8_t>& message, uint16_t family, int maxtype,
-                                        std::string_view who) {
+Result<std::vector<nlattr*>> genl_attrs(const std::vector<uint8_t>& message, uint16_t family,
+                                        int maxtype, std::string_view who) {
   RawMessage raw = first_message(message);
   if (!raw.header) return make_error(EPROTO, "{}: malformed answer: no whole netlink message", who);
   if (raw.header->nlmsg_type != family)
-    return make_error(EPROTO, "{}: answer of type {} instead of {}", who, raw.header->nlmsg_type, family);
-  if (raw.length < NLMSG_LENGTH(GENL_HDRLEN)) return make_error(EPROTO, "{}: answer shorter than its genl header", who);
+    return make_error(EPROTO, "{}: answer of type {} instead of {}", who, raw.header->nlmsg_type,
+                      family);
+  if (raw.length < NLMSG_LENGTH(GENL_HDRLEN))
+    return make_error(EPROTO, "{}: answer shorter than its genl header", who);
   std::vector<nlattr*> tb(static_cast<size_t>(maxtype) + 1, nullptr);
   if (nlmsg_parse(const_cast<nlmsghdr*>(raw.header), GENL_HDRLEN, tb.data(), maxtype, nullptr) < 0)
     return make_error(EPROTO, "{}: malformed attributes in the answer", who);
@@ -67,7 +71,8 @@ NlMsg build_eswitch_set(uint16_t family, const DevlinkHandle& handle, EswitchMod
   NlMsg m = genl_message(family, DEVLINK_CMD_ESWITCH_SET, kDevlinkVersionSent);
   put_string(m.get(), DEVLINK_ATTR_BUS_NAME, handle.bus);
   put_string(m.get(), DEVLINK_ATTR_DEV_NAME, handle.device);
-  uint16_t v = mode == EswitchMode::switchdev ? DEVLINK_ESWITCH_MODE_SWITCHDEV : DEVLINK_ESWITCH_MODE_LEGACY;
+  uint16_t v =
+      mode == EswitchMode::switchdev ? DEVLINK_ESWITCH_MODE_SWITCHDEV : DEVLINK_ESWITCH_MODE_LEGACY;
   put_attr(m.get(), DEVLINK_ATTR_ESWITCH_MODE, &v, sizeof(v));
   return m;
 }

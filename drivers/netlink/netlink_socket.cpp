@@ -29,7 +29,8 @@ struct Pending {
 
 // The kernel's NLMSGERR_ATTR_MSG after the nlmsgerr, when it sent one.
 std::string extack_message(const nlmsgerr* err) {
-  const auto* hdr = reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const uint8_t*>(err) - NLMSG_HDRLEN);
+  const auto* hdr =
+      reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const uint8_t*>(err) - NLMSG_HDRLEN);
   if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
   size_t off = NLMSG_HDRLEN + sizeof(nlmsgerr);
   if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) {
@@ -38,7 +39,8 @@ std::string extack_message(const nlmsgerr* err) {
   }
   off = NLMSG_ALIGN(off);
   if (off >= hdr->nlmsg_len) return {};
-  auto* attrs = reinterpret_cast<nlattr*>(const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(hdr) + off));
+  auto* attrs =
+      reinterpret_cast<nlattr*>(const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(hdr) + off));
   nlattr* a;
   int rem;
   nla_for_each_attr(a, attrs, static_cast<int>(hdr->nlmsg_len - off), rem) {
@@ -98,7 +100,8 @@ Result<NetlinkSocket> NetlinkSocket::open(int protocol, std::chrono::millisecond
   NetlinkSocket sock(s);
   errno = 0;
   if (int r = nl_connect(s, protocol); r < 0)
-    return make_error(errno_or(EIO), "cannot open netlink socket (protocol {}): {}", protocol, nl_geterror(r));
+    return make_error(errno_or(EIO), "cannot open netlink socket (protocol {}): {}", protocol,
+                      nl_geterror(r));
   nl_socket_disable_seq_check(s);
   nl_socket_disable_auto_ack(s);  // a message goes out with exactly the flags it was built with
   nl_socket_enable_msg_peek(s);   // a PF with many VFs answers more than a page
@@ -141,7 +144,8 @@ Result<std::vector<uint8_t>> NetlinkSocket::query(nl_msg* m, std::string_view wh
   return exchange(m, what, true);
 }
 
-Result<std::vector<uint8_t>> NetlinkSocket::exchange(nl_msg* m, std::string_view what, bool want_answer) {
+Result<std::vector<uint8_t>> NetlinkSocket::exchange(nl_msg* m, std::string_view what,
+                                                     bool want_answer) {
   if (!sock_) return make_error(EBADF, "{}: netlink socket is closed", what);
   errno = 0;
   if (int r = nl_send_auto(sock_, m); r < 0)
@@ -162,10 +166,12 @@ Result<std::vector<uint8_t>> NetlinkSocket::exchange(nl_msg* m, std::string_view
     int r = nl_recvmsgs_report(sock_, cb.get());
     if (p.done) break;
     if (r == 0) return make_error(ETIMEDOUT, "{}: the kernel did not answer", what);
-    if (r < 0) return make_error(errno_or(EIO), "{}: reading the kernel's answer: {}", what, nl_geterror(r));
+    if (r < 0)
+      return make_error(errno_or(EIO), "{}: reading the kernel's answer: {}", what, nl_geterror(r));
   }
   if (p.error != 0) return kernel_error(what, p.error, p.extack);
-  if (want_answer && !p.have_answer) return make_error(EPROTO, "{}: the kernel acknowledged but sent no answer", what);
+  if (want_answer && !p.have_answer)
+    return make_error(EPROTO, "{}: the kernel acknowledged but sent no answer", what);
   return std::move(p.answer);
 }
 

@@ -6,10 +6,10 @@
 
 #include <fmt/core.h>
 
-
 namespace vfs::drivers::netlink {
 
-std::optional<DevlinkHandle> devlink_handle_of(const std::string& sysfs_root, const std::string& ifname) {
+std::optional<DevlinkHandle> devlink_handle_of(const std::string& sysfs_root,
+                                               const std::string& ifname) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path dev = fs::path(sysfs_root) / "class/net" / ifname / "device";
@@ -59,8 +59,8 @@ Result<LinkVfs> NetlinkVfAdmin::read_link() {
   auto pf_link = parse_link_vfs(*answer, who_);
   if (!pf_link) return pf_link.error();
   if (pf_link->ifindex != ifindex_)
-    return make_error(ENODEV, "{}: the name now belongs to another device (ifindex {}, was {})", who_,
-                      pf_link->ifindex, ifindex_);
+    return make_error(ENODEV, "{}: the name now belongs to another device (ifindex {}, was {})",
+                      who_, pf_link->ifindex, ifindex_);
   return pf_link;
 }
 
@@ -95,7 +95,8 @@ Result<void> NetlinkVfAdmin::set_rate(int vf, const VfRate& rate) {
 }
 
 Result<void> NetlinkVfAdmin::set_spoofchk(int vf, bool on) {
-  return set(vf, build_set_vf_spoofchk(ifindex_, vf, on), on ? "set spoofchk on" : "set spoofchk off");
+  return set(vf, build_set_vf_spoofchk(ifindex_, vf, on),
+             on ? "set spoofchk on" : "set spoofchk off");
 }
 
 Result<void> NetlinkVfAdmin::set_trust(int vf, bool on) {
@@ -103,7 +104,8 @@ Result<void> NetlinkVfAdmin::set_trust(int vf, bool on) {
 }
 
 Result<void> NetlinkVfAdmin::set_link_state(int vf, VfLinkState state) {
-  return set(vf, build_set_vf_link_state(ifindex_, vf, state), fmt::format("set state {}", to_string(state)));
+  return set(vf, build_set_vf_link_state(ifindex_, vf, state),
+             fmt::format("set state {}", to_string(state)));
 }
 
 Result<VfInfo> NetlinkVfAdmin::vf_info(int vf) {
@@ -112,8 +114,8 @@ Result<VfInfo> NetlinkVfAdmin::vf_info(int vf) {
   if (auto c = check_vf_index(who_, vf, pf_link->num_vf); !c) return c.error();
   for (auto& v : pf_link->vfs)
     if (v.vf == vf) return std::move(v);
-  return make_error(ENOENT, "{}: the kernel reports no VF {} (it reported {} of {})", who_, vf, pf_link->vfs.size(),
-                    pf_link->num_vf);
+  return make_error(ENOENT, "{}: the kernel reports no VF {} (it reported {} of {})", who_, vf,
+                    pf_link->vfs.size(), pf_link->num_vf);
 }
 
 Result<std::vector<VfInfo>> NetlinkVfAdmin::vf_infos() {
@@ -133,8 +135,9 @@ Result<uint16_t> NetlinkVfAdmin::devlink_family() {
   auto answer = genl_->query(get.get(), "resolve generic netlink family devlink");
   if (!answer) {
     if (answer.error().code == ENOENT)
-      return make_error(EOPNOTSUPP, "{}: this kernel has no devlink (generic netlink family 'devlink' not found)",
-                        who_);
+      return make_error(
+          EOPNOTSUPP, "{}: this kernel has no devlink (generic netlink family 'devlink' not found)",
+          who_);
     return answer.error();
   }
   auto id = parse_family_id(*answer, "devlink");
@@ -144,22 +147,25 @@ Result<uint16_t> NetlinkVfAdmin::devlink_family() {
 }
 
 Result<EswitchMode> NetlinkVfAdmin::eswitch_mode() {
-  if (!devlink_) return make_error(ENODEV, "{}: no bus device behind it, so no devlink eSwitch", who_);
+  if (!devlink_)
+    return make_error(ENODEV, "{}: no bus device behind it, so no devlink eSwitch", who_);
   auto family = devlink_family();
   if (!family) return family.error();
   NlMsg get = build_eswitch_get(*family, *devlink_);
-  auto answer = genl_->query(get.get(), fmt::format("{}: devlink {} eswitch show", who_, devlink_->text()));
+  auto answer =
+      genl_->query(get.get(), fmt::format("{}: devlink {} eswitch show", who_, devlink_->text()));
   if (!answer) return answer.error();
   return parse_eswitch_mode_answer(*answer, *family, *devlink_);
 }
 
 Result<void> NetlinkVfAdmin::set_eswitch_mode(EswitchMode mode) {
-  if (!devlink_) return make_error(ENODEV, "{}: no bus device behind it, so no devlink eSwitch", who_);
+  if (!devlink_)
+    return make_error(ENODEV, "{}: no bus device behind it, so no devlink eSwitch", who_);
   auto family = devlink_family();
   if (!family) return family.error();
   NlMsg set = build_eswitch_set(*family, *devlink_, mode);
-  return genl_->request(set.get(),
-                        fmt::format("{}: devlink {} eswitch set mode {}", who_, devlink_->text(), to_string(mode)));
+  return genl_->request(set.get(), fmt::format("{}: devlink {} eswitch set mode {}", who_,
+                                               devlink_->text(), to_string(mode)));
 }
 
 }  // namespace vfs::drivers::netlink

@@ -47,7 +47,8 @@ class NetlinkVfAdmin final : public VfAdmin {
   const std::optional<DevlinkHandle>& devlink() const { return devlink_; }
 
  private:
-  NetlinkVfAdmin(NetlinkSocket route, std::string pf, int ifindex, std::optional<DevlinkHandle> devlink);
+  NetlinkVfAdmin(NetlinkSocket route, std::string pf, int ifindex,
+                 std::optional<DevlinkHandle> devlink);
 
   Result<LinkVfs> read_link();
   // Checks vf against the PF's VF count, then sends m.
@@ -65,6 +66,7 @@ class NetlinkVfAdmin final : public VfAdmin {
 
 // The devlink handle of netdev `ifname` from sysfs (<root>/class/net/<ifname>/device and
 // its subsystem), or nullopt for a device with no bus device behind it.
-std::optional<DevlinkHandle> devlink_handle_of(const std::string& sysfs_root, const std::string& ifname);
+std::optional<DevlinkHandle> devlink_handle_of(const std::string& sysfs_root,
+                                               const std::string& ifname);
 
 }  // namespace vfs::drivers::netlink

@@ -34,7 +34,8 @@ nlattr* begin_nest(nl_msg* m, int type) {
 }
 
 void end_nest(nl_msg* m, nlattr* nest) {
-  const auto* tail = reinterpret_cast<const uint8_t*>(nlmsg_hdr(m)) + NLMSG_ALIGN(nlmsg_hdr(m)->nlmsg_len);
+  const auto* tail =
+      reinterpret_cast<const uint8_t*>(nlmsg_hdr(m)) + NLMSG_ALIGN(nlmsg_hdr(m)->nlmsg_len);
   nest->nla_len = static_cast<uint16_t>(tail - reinterpret_cast<const uint8_t*>(nest));
 }
 

@@ -43,7 +43,8 @@ Error malformed(std::string_view who, std::string_view what) {
 // One IFLA_VF_INFO nest. The kernel reports every VF with at least IFLA_VF_MAC.
 Result<VfInfo> parse_vf_info(nlattr* info, std::string_view who) {
   nlattr* tb[IFLA_VF_MAX + 1] = {};
-  if (nla_parse_nested(tb, IFLA_VF_MAX, info, nullptr) < 0) return malformed(who, "bad IFLA_VF_INFO nest");
+  if (nla_parse_nested(tb, IFLA_VF_MAX, info, nullptr) < 0)
+    return malformed(who, "bad IFLA_VF_INFO nest");
   auto mac = payload<ifla_vf_mac>(tb[IFLA_VF_MAC]);
   if (!mac) return malformed(who, "IFLA_VF_INFO without a whole IFLA_VF_MAC");
   VfInfo v;
@@ -81,15 +82,23 @@ Result<VfInfo> parse_vf_info(nlattr* info, std::string_view who) {
     v.trust = t->setting != 0;
   if (auto ls = payload<ifla_vf_link_state>(tb[IFLA_VF_LINK_STATE])) {
     switch (ls->link_state) {
-      case IFLA_VF_LINK_STATE_AUTO: v.link_state = VfLinkState::automatic; break;
-      case IFLA_VF_LINK_STATE_ENABLE: v.link_state = VfLinkState::enable; break;
-      case IFLA_VF_LINK_STATE_DISABLE: v.link_state = VfLinkState::disable; break;
-      default: break;  // a state newer than this code: not reported
+      case IFLA_VF_LINK_STATE_AUTO:
+        v.link_state = VfLinkState::automatic;
+        break;
+      case IFLA_VF_LINK_STATE_ENABLE:
+        v.link_state = VfLinkState::enable;
+        break;
+      case IFLA_VF_LINK_STATE_DISABLE:
+        v.link_state = VfLinkState::disable;
+        break;
+      default:
+        break;  // a state newer than this code: not reported
     }
   }
   if (nlattr* st = tb[IFLA_VF_STATS]) {
     nlattr* s[IFLA_VF_STATS_MAX + 1] = {};
-    if (nla_parse_nested(s, IFLA_VF_STATS_MAX, st, nullptr) < 0) return malformed(who, "bad IFLA_VF_STATS nest");
+    if (nla_parse_nested(s, IFLA_VF_STATS_MAX, st, nullptr) < 0)
+      return malformed(who, "bad IFLA_VF_STATS nest");
     VfStats stats;
     auto get = [&](int type, uint64_t& out) {
       if (auto x = payload<uint64_t>(s[type])) out = *x;
@@ -179,11 +188,14 @@ Result<LinkVfs> parse_link_vfs(const std::vector<uint8_t>& message, std::string_
   RawMessage raw = first_message(message);
   if (!raw.header) return malformed(who, "no whole netlink message");
   if (raw.header->nlmsg_type != RTM_NEWLINK)
-    return malformed(who, fmt::format("message type {} instead of RTM_NEWLINK", raw.header->nlmsg_type));
-  if (raw.length < NLMSG_LENGTH(sizeof(ifinfomsg))) return malformed(who, "shorter than an ifinfomsg");
+    return malformed(who,
+                     fmt::format("message type {} instead of RTM_NEWLINK", raw.header->nlmsg_type));
+  if (raw.length < NLMSG_LENGTH(sizeof(ifinfomsg)))
+    return malformed(who, "shorter than an ifinfomsg");
   auto* hdr = const_cast<nlmsghdr*>(raw.header);  // libnl's parsers take non-const; they only read
   nlattr* tb[IFLA_MAX + 1] = {};
-  if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return malformed(who, "bad attributes");
+  if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0)
+    return malformed(who, "bad attributes");
 
   LinkVfs out;
   ifinfomsg ifi;

@@ -1,4 +1,5 @@
-// rte_flow_pick_transfer_proxy and rte_flow_conv are experimental in DPDK 22.11.
+// rte_flow_pick_transfer_proxy, rte_flow_conv and the rte_mtr policy calls are
+// experimental in DPDK 22.11.
 #define ALLOW_EXPERIMENTAL_API 1
 
 #include "drivers/rte_flow/rte_flow_backend.h"
@@ -49,6 +50,31 @@ const char* action_name(rte_flow_action_type t) {
     return "?";
   return name;
 }
+
+const char* mtr_error_type_name(rte_mtr_error_type t) {
+  switch (t) {
+    case RTE_MTR_ERROR_TYPE_NONE: return "none";
+    case RTE_MTR_ERROR_TYPE_UNSPECIFIED: return "unspecified";
+    case RTE_MTR_ERROR_TYPE_METER_PROFILE_ID: return "meter profile id";
+    case RTE_MTR_ERROR_TYPE_METER_PROFILE: return "meter profile";
+    case RTE_MTR_ERROR_TYPE_MTR_ID: return "meter id";
+    case RTE_MTR_ERROR_TYPE_MTR_PARAMS: return "meter params";
+    case RTE_MTR_ERROR_TYPE_POLICER_ACTION_GREEN:
+    case RTE_MTR_ERROR_TYPE_POLICER_ACTION_YELLOW:
+    case RTE_MTR_ERROR_TYPE_POLICER_ACTION_RED: return "policer action";
+    case RTE_MTR_ERROR_TYPE_STATS_MASK: return "stats mask";
+    case RTE_MTR_ERROR_TYPE_STATS: return "stats";
+    case RTE_MTR_ERROR_TYPE_SHARED: return "shared";
+    case RTE_MTR_ERROR_TYPE_METER_POLICY_ID: return "meter policy id";
+    case RTE_MTR_ERROR_TYPE_METER_POLICY: return "meter policy";
+    default: return "other";
+  }
+}
+
+constexpr uint64_t kAllMeterStats =
+    RTE_MTR_STATS_N_PKTS_GREEN | RTE_MTR_STATS_N_PKTS_YELLOW | RTE_MTR_STATS_N_PKTS_RED |
+    RTE_MTR_STATS_N_PKTS_DROPPED | RTE_MTR_STATS_N_BYTES_GREEN | RTE_MTR_STATS_N_BYTES_YELLOW |
+    RTE_MTR_STATS_N_BYTES_RED | RTE_MTR_STATS_N_BYTES_DROPPED;
 
 bool has_count(const rte_flow_action* actions) {
   for (int i = 0; i < kMaxEntries && actions[i].type != RTE_FLOW_ACTION_TYPE_END; ++i)
@@ -106,6 +132,10 @@ RteFlowBackend::~RteFlowBackend() {
       log::warn("rte_flow", "rule {} left on port {} ({}): {}", id, port_, port_name_,
                 flow_error_from_pmd(err, rc).to_error().message);
   }
+  rules_.clear();
+  if (auto st = remove_meters(); !st)
+    log::warn("rte_flow", "meters left on port {} ({}): {}", port_, port_name_,
+              st.error().message);
 }
 
 FlowError RteFlowBackend::failure(const char* op, const rte_flow_error& e, int ret,
@@ -182,8 +212,137 @@ FlowStatus RteFlowBackend::flush() {
   // Even a failed flush may have freed some rules; a dangling rte_flow pointer passed to
   // a later destroy would be a use-after-free in the PMD, a leaked rule only a leak.
   rules_.clear();
+  FlowStatus meters = remove_meters();
   if (rc != 0) return failure("flush", err, rc);
+  return meters;
+}
+
+// ---- meters (rte_mtr) ------------------------------------------------------------------
+
+namespace {
+
+rte_mtr_error poisoned_mtr_error() {
+  rte_mtr_error e;
+  std::memset(&e, kPoison, sizeof(e));
+  return e;
+}
+
+}  // namespace
+
+FlowError RteFlowBackend::mtr_failure(const char* op, uint32_t id, const rte_mtr_error& e,
+                                      int ret) const {
+  FlowError fe;
+  fe.code = ret < 0 ? -ret : (ret > 0 ? ret : EIO);
+  fe.type = RTE_FLOW_ERROR_TYPE_UNSPECIFIED;
+  const bool type_set = !still_poisoned(&e.type, sizeof(e.type));
+  const bool message_set = !still_poisoned(&e.message, sizeof(e.message)) && e.message;
+  fe.message = fmt::format("rte_mtr {} {} on port {} ({}): {}{}{}", op, id, port_, port_name_,
+                           type_set ? mtr_error_type_name(e.type) : "",
+                           type_set ? ": " : "",
+                           message_set ? e.message : std::strerror(fe.code));
+  if (!type_set && !message_set) fe.message += " (the PMD gave no rte_mtr_error)";
+  return fe;
+}
+
+FlowStatus RteFlowBackend::add_meter_profile(uint32_t profile_id, const MeterProfile& p) {
+  if (auto st = check_meter_profile(profile_id, p); !st) return st;
+  rte_mtr_meter_profile prof{};
+  prof.alg = RTE_MTR_SRTCM_RFC2697;
+  prof.srtcm_rfc2697.cir = p.cir;
+  prof.srtcm_rfc2697.cbs = p.cbs;
+  prof.srtcm_rfc2697.ebs = p.ebs;
+  prof.packet_mode = 0;  // bytes
+  rte_mtr_error err = poisoned_mtr_error();
+  if (int rc = rte_mtr_meter_profile_add(port_, profile_id, &prof, &err); rc != 0)
+    return mtr_failure("meter profile add", profile_id, err, rc);
+  profiles_.insert(profile_id);
   return Unit{};
+}
+
+FlowStatus RteFlowBackend::delete_meter_profile(uint32_t profile_id) {
+  rte_mtr_error err = poisoned_mtr_error();
+  if (int rc = rte_mtr_meter_profile_delete(port_, profile_id, &err); rc != 0)
+    return mtr_failure("meter profile delete", profile_id, err, rc);
+  profiles_.erase(profile_id);
+  return Unit{};
+}
+
+FlowStatus RteFlowBackend::ensure_policy() {
+  if (policy_added_) return Unit{};
+  static const rte_flow_action kDrop[] = {{RTE_FLOW_ACTION_TYPE_DROP, nullptr},
+                                          {RTE_FLOW_ACTION_TYPE_END, nullptr}};
+  rte_mtr_meter_policy_params policy{};
+  policy.actions[RTE_COLOR_GREEN] = nullptr;  // no action: the rule goes on
+  policy.actions[RTE_COLOR_YELLOW] = nullptr;
+  policy.actions[RTE_COLOR_RED] = kDrop;
+  rte_mtr_error err = poisoned_mtr_error();
+  if (int rc = rte_mtr_meter_policy_add(port_, kVfsMeterPolicyId, &policy, &err); rc != 0)
+    return mtr_failure("meter policy add", kVfsMeterPolicyId, err, rc);
+  policy_added_ = true;
+  return Unit{};
+}
+
+FlowStatus RteFlowBackend::create_meter(uint32_t meter_id, uint32_t profile_id) {
+  if (auto st = ensure_policy(); !st) return st;
+  rte_mtr_params params{};
+  params.meter_profile_id = profile_id;
+  params.use_prev_mtr_color = 0;  // color-blind
+  params.meter_enable = 1;
+  params.stats_mask = kAllMeterStats;
+  params.meter_policy_id = kVfsMeterPolicyId;
+  rte_mtr_error err = poisoned_mtr_error();
+  // shared = 1: one meter polices every rule of a vEth's policy.
+  if (int rc = rte_mtr_create(port_, meter_id, &params, 1, &err); rc != 0)
+    return mtr_failure("create", meter_id, err, rc);
+  meters_.insert(meter_id);
+  return Unit{};
+}
+
+FlowStatus RteFlowBackend::destroy_meter(uint32_t meter_id) {
+  rte_mtr_error err = poisoned_mtr_error();
+  if (int rc = rte_mtr_destroy(port_, meter_id, &err); rc != 0)
+    return mtr_failure("destroy", meter_id, err, rc);
+  meters_.erase(meter_id);
+  return Unit{};
+}
+
+FlowResult<MeterStats> RteFlowBackend::read_meter_stats(uint32_t meter_id) {
+  rte_mtr_stats st{};
+  uint64_t mask = 0;
+  rte_mtr_error err = poisoned_mtr_error();
+  if (int rc = rte_mtr_stats_read(port_, meter_id, &st, &mask, 0, &err); rc != 0)
+    return mtr_failure("stats read", meter_id, err, rc);
+  auto get = [&](uint64_t bit, uint64_t v) { return (mask & bit) ? v : 0; };
+  MeterStats out;
+  out.conform_packets = get(RTE_MTR_STATS_N_PKTS_GREEN, st.n_pkts[RTE_COLOR_GREEN]);
+  out.conform_bytes = get(RTE_MTR_STATS_N_BYTES_GREEN, st.n_bytes[RTE_COLOR_GREEN]);
+  out.exceed_packets = get(RTE_MTR_STATS_N_PKTS_YELLOW, st.n_pkts[RTE_COLOR_YELLOW]);
+  out.exceed_bytes = get(RTE_MTR_STATS_N_BYTES_YELLOW, st.n_bytes[RTE_COLOR_YELLOW]);
+  // With red dropped by the policy, some PMDs count red only as dropped.
+  out.violate_packets = (mask & RTE_MTR_STATS_N_PKTS_RED) ? st.n_pkts[RTE_COLOR_RED]
+                                                          : get(RTE_MTR_STATS_N_PKTS_DROPPED,
+                                                                st.n_pkts_dropped);
+  out.violate_bytes = (mask & RTE_MTR_STATS_N_BYTES_RED) ? st.n_bytes[RTE_COLOR_RED]
+                                                         : get(RTE_MTR_STATS_N_BYTES_DROPPED,
+                                                               st.n_bytes_dropped);
+  return out;
+}
+
+FlowStatus RteFlowBackend::remove_meters() {
+  FlowStatus first = Unit{};
+  auto keep = [&](FlowStatus st) {
+    if (!st && first.ok()) first = st;
+  };
+  for (uint32_t id : std::unordered_set<uint32_t>(meters_)) keep(destroy_meter(id));
+  if (policy_added_) {
+    rte_mtr_error err = poisoned_mtr_error();
+    if (int rc = rte_mtr_meter_policy_delete(port_, kVfsMeterPolicyId, &err); rc != 0)
+      keep(mtr_failure("meter policy delete", kVfsMeterPolicyId, err, rc));
+    else
+      policy_added_ = false;
+  }
+  for (uint32_t id : std::unordered_set<uint32_t>(profiles_)) keep(delete_meter_profile(id));
+  return first;
 }
 
 }  // namespace vfs::drivers

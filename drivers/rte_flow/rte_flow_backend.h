@@ -6,13 +6,17 @@
 // Contract: drivers/flow_backend.h. Handles are ours (rte_flow pointers never leave this
 // class). Before each call the rte_flow_error is poisoned, as testpmd does, so that a PMD
 // that fails without filling it in is reported as such instead of being believed.
+// Meters are rte_mtr objects on the same port, all under one meter policy that this class
+// adds on first use (green and yellow: no action, red: DROP).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <rte_flow.h>
+#include <rte_mtr.h>
 
 #include "drivers/flow_backend.h"
 
@@ -35,6 +39,12 @@ class RteFlowBackend final : public FlowBackend {
   FlowResult<FlowCounters> query_count(FlowHandle h) override;
   FlowStatus flush() override;
 
+  FlowStatus add_meter_profile(uint32_t profile_id, const MeterProfile& profile) override;
+  FlowStatus delete_meter_profile(uint32_t profile_id) override;
+  FlowStatus create_meter(uint32_t meter_id, uint32_t profile_id) override;
+  FlowStatus destroy_meter(uint32_t meter_id) override;
+  FlowResult<MeterStats> read_meter_stats(uint32_t meter_id) override;
+
   uint16_t proxy_port() const { return port_; }
   size_t rule_count() const { return rules_.size(); }
 
@@ -46,12 +56,21 @@ class RteFlowBackend final : public FlowBackend {
   FlowError failure(const char* op, const rte_flow_error& e, int ret,
                     const rte_flow_item* pattern = nullptr,
                     const rte_flow_action* actions = nullptr) const;
+  FlowError mtr_failure(const char* op, uint32_t id, const rte_mtr_error& e, int ret) const;
+  FlowStatus ensure_policy();
+  FlowStatus remove_meters();  // every meter, the policy, every profile
 
   uint16_t port_;
   std::string port_name_;
   std::unordered_map<uint64_t, Rule> rules_;
   uint64_t next_id_ = 1;
+  std::unordered_set<uint32_t> meters_;
+  std::unordered_set<uint32_t> profiles_;
+  bool policy_added_ = false;
 };
+
+// The meter policy id this backend adds: vfswitch's one policy per port.
+inline constexpr uint32_t kVfsMeterPolicyId = 0x76667300;  // "vfs\0"
 
 // An rte_flow_error filled with the poison pattern, to pass to an rte_flow_* call.
 rte_flow_error poisoned_flow_error();

@@ -17,14 +17,18 @@
 #include "base/result.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "drivers/sim/sim_ports.h"
+#include "drivers/rx_wakeup.h"
 #include "drivers/sim/sim_stats.h"
+#include "drivers/sim/sim_vf_ports.h"
 
 namespace vfs::drivers::sim {
 
 class Datapath {
  public:
-  // ports must be started before start() and outlive the datapath; table_mu guards table.
-  Datapath(SimPorts& ports, FlowTable& table, std::mutex& table_mu, rte_mempool* pool);
+  // ports must be started before start() and outlive the datapath; table_mu guards table
+  // and vfs (what the VF ports enforce: drivers/sim/sim_vf_ports.h).
+  Datapath(SimPorts& ports, FlowTable& table, VfPorts& vfs, std::mutex& table_mu,
+           rte_mempool* pool);
   ~Datapath();
   Datapath(const Datapath&) = delete;
   Datapath& operator=(const Datapath&) = delete;
@@ -32,14 +36,18 @@ class Datapath {
   Result<void> start();
   void stop();  // returns once the thread has exited
   SimStats stats() const;
+  // Rung when an exception packet is put on a representor (drivers/rx_wakeup.h).
+  RxWakeup& rx_wakeup() { return rx_wakeup_; }
 
  private:
   void run();
 
   SimPorts& ports_;
   FlowTable& table_;
+  VfPorts& vfs_;
   std::mutex& table_mu_;
   rte_mempool* pool_;
+  RxWakeup rx_wakeup_;
   std::atomic<bool> running_{false};
   std::thread thread_;
   // Written by the datapath thread only, read by stats().

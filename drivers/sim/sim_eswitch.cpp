@@ -12,6 +12,8 @@
 #include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "drivers/sim/sim_ports.h"
+#include "drivers/sim/sim_vf_admin.h"
+#include "drivers/sim/sim_vf_ports.h"
 #include "drivers/sim/sim_wires.h"
 
 namespace vfs::drivers {
@@ -28,7 +30,9 @@ class SimESwitch final : public ESwitch {
         ports_(std::move(ports)),
         table_(std::move(table)),
         backend_(table_mu_, *table_, opt),
-        datapath_(*ports_, *table_, table_mu_, opt.pool) {
+        vfs_(opt.sim_vfs, clock_),
+        vf_admin_("sim " + name_, table_mu_, vfs_),
+        datapath_(*ports_, *table_, vfs_, table_mu_, opt.pool) {
     const auto& ps = ports_->ports();
     for (size_t i = 0; i < ps.size(); ++i) {
       PortInfo info;
@@ -67,6 +71,8 @@ class SimESwitch final : public ESwitch {
   }
 
   sim::SimStats stats() const { return datapath_.stats(); }
+  RxWakeup* rx_wakeup() override { return &datapath_.rx_wakeup(); }
+  VfAdmin* vf_admin() override { return &vf_admin_; }
 
  private:
   std::string name_;
@@ -74,6 +80,9 @@ class SimESwitch final : public ESwitch {
   std::mutex table_mu_;
   std::unique_ptr<FlowTable> table_;
   SimFlowBackend backend_;
+  MonotonicClock clock_;
+  sim::VfPorts vfs_;
+  sim::SimVfAdmin vf_admin_;
   sim::Datapath datapath_;
   std::vector<PortInfo> infos_;
   bool started_ = false;

@@ -1,6 +1,7 @@
-// drivers/sim/sim_flow_backend.h owns the FlowBackend face of the sim: its rule table
-// behind the mutex the sim's datapath takes once per burst, plus the knobs that make the
-// sim a slow or flaky NIC on purpose (insertion latency, injected failures). The sim
+// drivers/sim/sim_flow_backend.h owns the FlowBackend face of the sim: its rule table and
+// meters behind the mutex the sim's datapath takes once per burst, plus the knobs that
+// make the sim a slow or flaky NIC on purpose (insertion latency, injected failures, which
+// apply to create() only). The sim
 // eSwitch uses it; tests above drivers/ use it as the NIC's rule memory with no wires.
 #pragma once
 
@@ -59,6 +60,27 @@ class SimFlowBackend final : public FlowBackend {
     std::lock_guard<std::mutex> g(mu_);
     table_.clear();
     return Unit{};
+  }
+
+  FlowStatus add_meter_profile(uint32_t profile_id, const MeterProfile& profile) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.add_meter_profile(profile_id, profile);
+  }
+  FlowStatus delete_meter_profile(uint32_t profile_id) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.delete_meter_profile(profile_id);
+  }
+  FlowStatus create_meter(uint32_t meter_id, uint32_t profile_id) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.create_meter(meter_id, profile_id);
+  }
+  FlowStatus destroy_meter(uint32_t meter_id) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.destroy_meter(meter_id);
+  }
+  FlowResult<MeterStats> read_meter_stats(uint32_t meter_id) override {
+    std::lock_guard<std::mutex> g(mu_);
+    return table_.meter_stats(meter_id);
   }
 
  private:

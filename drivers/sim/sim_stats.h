@@ -22,6 +22,13 @@ enum class SimCounter : uint8_t {
   drop_copy_failed,       // no mbuf for an extra copy (several outputs)
   drop_wire_full,         // the wire's socket ring was full
   drop_representor_full,  // the representor's rx ring was full (slow path too slow)
+  drop_meter,             // a METER action coloured the frame red
+  mirror,                 // SAMPLE copies made
+  drop_mirror,            // SAMPLE copies lost (more than kMaxMirrors per frame, no mbuf)
+  drop_vf_link_down,      // to or from a VF whose link state is disable
+  drop_vf_spoof,          // from a VF with spoofchk on, source MAC not the VF's
+  drop_vf_vlan,           // from a VF with a port VLAN: already tagged; to it: not its VLAN
+  drop_vf_rate,           // from a VF above its max tx rate
   count_,
 };
 
@@ -44,6 +51,14 @@ inline constexpr std::array<SimCounterInfo, static_cast<size_t>(SimCounter::coun
         {"drop_copy_failed", "dropped: no mbuf for a copy to an extra output"},
         {"drop_wire_full", "dropped: wire transmit ring full"},
         {"drop_representor_full", "dropped: representor receive ring full"},
+        {"drop_meter", "dropped: a METER action coloured the frame red (police violate)"},
+        {"mirror", "SAMPLE (mirror) copies made"},
+        {"drop_mirror", "SAMPLE copies lost: more than 8 per frame, or no mbuf for one"},
+        {"drop_vf_link_down", "dropped: to or from a VF whose link state is disable"},
+        {"drop_vf_spoof", "dropped: VF spoof check (source MAC is not the VF's MAC)"},
+        {"drop_vf_vlan",
+         "dropped: VF port VLAN (tagged frame from the VF, or a frame to it off its VLAN)"},
+        {"drop_vf_rate", "dropped: above the VF's max tx rate"},
     }};
 
 // A snapshot of the counters, indexed by SimCounter.

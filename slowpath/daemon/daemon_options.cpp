@@ -1,6 +1,7 @@
 #include "slowpath/daemon/daemon_options.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -106,8 +107,13 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv) {
   o.help_text = help.str();
   if (o.help || o.version) return o;
   if (!o.config.empty()) {
+    std::error_code ec;
+    auto st = std::filesystem::status(o.config, ec);
+    if (ec) return make_error(ec.value(), "{}: cannot read config file: {}", o.config, ec.message());
+    if (!std::filesystem::is_regular_file(st))
+      return make_error(EINVAL, "{}: config file is not a regular file", o.config);
     std::ifstream f(o.config);
-    if (!f) return make_error(ENOENT, "{}: cannot read config file: {}", o.config, std::strerror(errno));
+    if (!f) return make_error(errno ? errno : EACCES, "{}: cannot read config file: {}", o.config, std::strerror(errno ? errno : EACCES));
     if (auto pc = precheck_config_file(o.config, f); !pc.ok()) return pc.error();
     f.clear();
     f.seekg(0);

@@ -6,6 +6,9 @@
 #include "slowpath/daemon/policy_snapshot_builder.h"
 
 namespace vfs::daemon {
+namespace {
+constexpr uint64_t kSlowPathWaitMs = 5000;
+}  // namespace
 
 ESwitchDataplane::ESwitchDataplane(std::vector<drivers::PortInfo> ports, offload::PolicyChannel& policy,
                                    offload::OffloadEngine& offload, const slowpath::SlowPath& slow)
@@ -22,6 +25,9 @@ Result<void> ESwitchDataplane::apply(const vsm::DataplaneConfig& cfg) {
   if (!snap.ok()) return snap.error();
   ++generation_;
   policy_.publish(std::make_shared<const offload::PolicySnapshot>(std::move(snap.value())));
+  if (!slow_.wait_for_policy(generation_, kSlowPathWaitMs))
+    return make_error(ETIMEDOUT, "slow path did not take policy generation {} within {} ms", generation_,
+                      kSlowPathWaitMs);
   if (auto r = offload_.resync_and_wait(); !r.ok()) return r;
   veths_ = cfg.veths;
   log::info("dataplane", "policy generation {} applied: {} vEthernet(s) bound", generation_, cfg.veths.size());

@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   if (auto r = engine.start(); !r.ok()) return abort_start(r.error());
   slowpath::SlowPathOptions so;
   so.mac_aging_ns = uint64_t{opt.mac_aging_s} * 1'000'000'000ULL;
-  slowpath::SlowPath slow(eswitch.ports(), pool.value(), policy, engine, clock, so);
+  slowpath::SlowPath slow(eswitch.ports(), pool.value(), policy, engine, clock, so, eswitch.rx_wakeup());
   if (auto r = eswitch.start(); !r.ok()) return abort_start(r.error());
   slow.start();
 

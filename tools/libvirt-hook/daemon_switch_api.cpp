@@ -9,21 +9,30 @@ namespace vfs::tools::libvirt {
 using nlohmann::json;
 
 Result<json> DaemonSwitchApi::call(const json& request, const char* what) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return make_error(ETIMEDOUT, "out of time before {} (VFSWITCH_HOOK_TIMEOUT)", what);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline_ - std::chrono::steady_clock::now());
+  if (left.count() <= 0)
+    return make_error(ETIMEDOUT, "out of time before {} (VFSWITCH_HOOK_TIMEOUT)", what);
   auto client = ApiClient::connect(socket_, left);
   if (!client) return client.error();
   auto resp = client->call(request);
   if (!resp) return resp.error();
   if (!(*resp)["ok"].get<bool>()) {
     const json& e = (*resp)["error"];
-    return make_error(EPERM, "{}", e.is_string() ? e.get<std::string>() : std::string("the daemon refused, giving no reason"));
+    return make_error(
+        EPERM, "{}",
+        e.is_string() ? e.get<std::string>() : std::string("the daemon refused, giving no reason"));
   }
   return resp;
 }
 
 Result<uint32_t> DaemonSwitchApi::attach(const AttachSpec& s) {
-  auto r = call({{"op", "attach"}, {"vf", s.vf}, {"profile", s.profile}, {"vm", s.vm}, {"vm_uuid", s.vm_uuid}, {"mac", s.mac}},
+  auto r = call({{"op", "attach"},
+                 {"vf", s.vf},
+                 {"profile", s.profile},
+                 {"vm", s.vm},
+                 {"vm_uuid", s.vm_uuid},
+                 {"mac", s.mac}},
                 "attach");
   if (!r) return r.error();
   const json& v = (*r)["veth"];
@@ -39,10 +48,12 @@ Result<void> DaemonSwitchApi::detach(int vf) {
 }
 
 Result<std::vector<Binding>> DaemonSwitchApi::bindings() {
-  auto r = call({{"op", "cli"}, {"commands", {"show interface virtual | json"}}}, "reading the bindings");
+  auto r = call({{"op", "cli"}, {"commands", {"show interface virtual | json"}}},
+                "reading the bindings");
   if (!r) return r.error();
   const json& out = (*r)["output"];
-  if (!out.is_string()) return make_error(EPROTO, "{} answered the bindings without output", socket_);
+  if (!out.is_string())
+    return make_error(EPROTO, "{} answered the bindings without output", socket_);
   return parse_bindings(out.get<std::string>());
 }
 
@@ -57,13 +68,15 @@ Result<std::vector<Binding>> parse_bindings(const std::string& text) {
     return make_error(EPROTO, "bindings have no 'interfaces' list");
   std::vector<Binding> out;
   for (const json& i : j["interfaces"]) {
-    if (!i.is_object() || !i.contains("vf") || !i["vf"].is_number_integer() || !i.contains("vethernet") ||
-        !i["vethernet"].is_number_unsigned())
+    if (!i.is_object() || !i.contains("vf") || !i["vf"].is_number_integer() ||
+        !i.contains("vethernet") || !i["vethernet"].is_number_unsigned())
       return make_error(EPROTO, "a binding lacks an integer 'vf' or 'vethernet': {}", i.dump());
     Binding b;
     b.vf = i["vf"].get<int>();
     b.veth = static_cast<uint32_t>(i["vethernet"].get<uint64_t>());
-    auto str = [&](const char* k) { return i.contains(k) && i[k].is_string() ? i[k].get<std::string>() : std::string(); };
+    auto str = [&](const char* k) {
+      return i.contains(k) && i[k].is_string() ? i[k].get<std::string>() : std::string();
+    };
     b.vm = str("vm");
     b.vm_uuid = str("vm_uuid");
     b.mac = str("mac");

@@ -20,7 +20,8 @@ std::string_view local_name(std::string_view qname) {
 std::string namespace_of(const pugi::xml_node& n) {
   std::string_view qname = n.name();
   auto colon = qname.find(':');
-  const std::string decl = colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(qname.substr(0, colon));
+  const std::string decl =
+      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(qname.substr(0, colon));
   for (pugi::xml_node p = n; p && p.type() == pugi::node_element; p = p.parent())
     if (pugi::xml_attribute a = p.attribute(decl.c_str())) return a.value();
   return "";
@@ -33,8 +34,8 @@ std::string lower(std::string s) {
 }
 
 // One <address type='pci'> attribute: 0x-hex or decimal, at most `max`.
-Result<uint32_t> pci_field(const pugi::xml_node& addr, const char* name, uint32_t max, bool required,
-                           const std::string& where) {
+Result<uint32_t> pci_field(const pugi::xml_node& addr, const char* name, uint32_t max,
+                           bool required, const std::string& where) {
   pugi::xml_attribute a = addr.attribute(name);
   if (!a) {
     if (required) return make_error(EINVAL, "{}: PCI address has no '{}'", where, name);
@@ -45,7 +46,8 @@ Result<uint32_t> pci_field(const pugi::xml_node& addr, const char* name, uint32_
   errno = 0;
   unsigned long v = std::strtoul(s, &end, 0);
   if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v > max)
-    return make_error(EINVAL, "{}: PCI address {}='{}' is not a number up to 0x{:x}", where, name, s, max);
+    return make_error(EINVAL, "{}: PCI address {}='{}' is not a number up to 0x{:x}", where, name,
+                      s, max);
   return static_cast<uint32_t>(v);
 }
 
@@ -73,7 +75,9 @@ Result<InterfaceXml> parse_interface(const pugi::xml_node& itf, int position) {
   const std::string where = fmt::format("<interface> {} (type '{}')", position, x.type);
   if (pugi::xml_node mac = itf.child("mac")) {
     auto m = normalize_mac(mac.attribute("address").value());
-    if (!m) return make_error(EINVAL, "{}: MAC address '{}' is not xx:xx:xx:xx:xx:xx", where, mac.attribute("address").value());
+    if (!m)
+      return make_error(EINVAL, "{}: MAC address '{}' is not xx:xx:xx:xx:xx:xx", where,
+                        mac.attribute("address").value());
     x.mac = *m;
   }
   // A running domain's interface on a hostdev network may carry two <source> elements:
@@ -96,7 +100,8 @@ Result<InterfaceXml> parse_interface(const pugi::xml_node& itf, int position) {
     std::string_view type = vp.attribute("type").value();
     if (type != "802.1Qbh" && !type.empty()) continue;
     if (pugi::xml_attribute id = vp.child("parameters").attribute("profileid")) {
-      if (std::strlen(id.value()) == 0) return make_error(EINVAL, "{}: empty 802.1Qbh profileid", where);
+      if (std::strlen(id.value()) == 0)
+        return make_error(EINVAL, "{}: empty 802.1Qbh profileid", where);
       x.qbh_profile = id.value();
     }
   }
@@ -107,17 +112,21 @@ Result<InterfaceXml> parse_interface(const pugi::xml_node& itf, int position) {
 Result<void> parse_port(const pugi::xml_node& port, std::map<std::string, std::string>& profiles) {
   auto mac = normalize_mac(port.attribute("mac").value());
   if (!mac)
-    return make_error(EINVAL, "vfswitch metadata: <{}> needs mac='xx:xx:xx:xx:xx:xx' (got '{}')", port.name(),
-                      port.attribute("mac").value());
+    return make_error(EINVAL, "vfswitch metadata: <{}> needs mac='xx:xx:xx:xx:xx:xx' (got '{}')",
+                      port.name(), port.attribute("mac").value());
   std::string profile = port.attribute("profile").value();
-  if (profile.empty()) return make_error(EINVAL, "vfswitch metadata: <{}> for MAC {} has no profile", port.name(), *mac);
+  if (profile.empty())
+    return make_error(EINVAL, "vfswitch metadata: <{}> for MAC {} has no profile", port.name(),
+                      *mac);
   auto [it, fresh] = profiles.emplace(*mac, profile);
   if (!fresh && it->second != profile)
-    return make_error(EINVAL, "vfswitch metadata: MAC {} is given profiles {} and {}", *mac, it->second, profile);
+    return make_error(EINVAL, "vfswitch metadata: MAC {} is given profiles {} and {}", *mac,
+                      it->second, profile);
   return ok();
 }
 
-Result<void> parse_metadata(const pugi::xml_node& metadata, std::map<std::string, std::string>& profiles) {
+Result<void> parse_metadata(const pugi::xml_node& metadata,
+                            std::map<std::string, std::string>& profiles) {
   for (pugi::xml_node n : metadata.children()) {
     if (n.type() != pugi::node_element || namespace_of(n) != kVfswitchXmlns) continue;
     std::string_view name = local_name(n.name());
@@ -127,12 +136,14 @@ Result<void> parse_metadata(const pugi::xml_node& metadata, std::map<std::string
       for (pugi::xml_node p : n.children()) {
         if (p.type() != pugi::node_element) continue;
         if (namespace_of(p) != kVfswitchXmlns || local_name(p.name()) != "port")
-          return make_error(EINVAL, "vfswitch metadata: unexpected <{}> in <{}> (only <port> elements)", p.name(),
-                            n.name());
+          return make_error(EINVAL,
+                            "vfswitch metadata: unexpected <{}> in <{}> (only <port> elements)",
+                            p.name(), n.name());
         if (auto r = parse_port(p, profiles); !r) return r;
       }
     } else {
-      return make_error(EINVAL, "vfswitch metadata: unknown element <{}> (expected <ports> or <port>)", n.name());
+      return make_error(
+          EINVAL, "vfswitch metadata: unknown element <{}> (expected <ports> or <port>)", n.name());
     }
   }
   return ok();
@@ -140,11 +151,13 @@ Result<void> parse_metadata(const pugi::xml_node& metadata, std::map<std::string
 
 }  // namespace
 
-std::string PciAddress::text() const { return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, slot, function); }
+std::string PciAddress::text() const {
+  return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, slot, function);
+}
 
 std::string InterfaceXml::describe() const {
-  return fmt::format("interface {} ({}{}{})", position, type.empty() ? "no type" : type, mac.empty() ? "" : ", MAC ",
-                     mac);
+  return fmt::format("interface {} ({}{}{})", position, type.empty() ? "no type" : type,
+                     mac.empty() ? "" : ", MAC ", mac);
 }
 
 std::optional<std::string> normalize_mac(std::string_view mac) {
@@ -163,8 +176,10 @@ std::optional<std::string> normalize_mac(std::string_view mac) {
 
 Result<DomainXml> parse_domain_xml(std::string_view xml) {
   pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!pr) return make_error(EINVAL, "malformed domain XML at byte {}: {}", pr.offset, pr.description());
+  pugi::xml_parse_result pr =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!pr)
+    return make_error(EINVAL, "malformed domain XML at byte {}: {}", pr.offset, pr.description());
   pugi::xml_node dom = doc.document_element();
   if (std::strcmp(dom.name(), "domain") != 0)
     return make_error(EINVAL, "domain XML: the document is <{}>, not <domain>", dom.name());

@@ -35,14 +35,14 @@ struct PciAddress {
 };
 
 struct InterfaceXml {
-  int position = 0;         // among the domain's <interface> elements, from 0
-  std::string type;         // "hostdev", "ethernet", "network", "bridge", ...
-  std::string mac;          // lower-case xx:xx:xx:xx:xx:xx; "" when the XML has none
+  int position = 0;               // among the domain's <interface> elements, from 0
+  std::string type;               // "hostdev", "ethernet", "network", "bridge", ...
+  std::string mac;                // lower-case xx:xx:xx:xx:xx:xx; "" when the XML has none
   std::optional<PciAddress> pci;  // <source><address type='pci' .../></source>
-  std::string target_dev;   // <target dev='...'/>
-  std::string network;      // <source network='...'/>
-  std::string portgroup;    // <source ... portgroup='...'/>
-  std::string qbh_profile;  // <virtualport type='802.1Qbh'><parameters profileid='...'/>
+  std::string target_dev;         // <target dev='...'/>
+  std::string network;            // <source network='...'/>
+  std::string portgroup;          // <source ... portgroup='...'/>
+  std::string qbh_profile;        // <virtualport type='802.1Qbh'><parameters profileid='...'/>
 
   std::string describe() const;  // "interface 2 (hostdev, MAC 52:54:00:..)" for messages
 };

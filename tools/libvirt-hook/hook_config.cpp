@@ -14,15 +14,16 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool valid_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-          c == '.'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
       return false;
   return true;
 }
@@ -61,7 +62,8 @@ Result<HookConfig> parse_hook_config(std::string_view text, const std::string& p
       if (!t) return at(t.error().message);
       c.timeout = *t;
     } else if (key == "pf") {
-      if (!valid_name(value) || value.size() > 15) return at(fmt::format("pf '{}' is not a network device name", value));
+      if (!valid_name(value) || value.size() > 15)
+        return at(fmt::format("pf '{}' is not a network device name", value));
       c.pf = value;
     } else if (key == "sim-name") {
       if (!valid_name(value)) return at(fmt::format("sim-name '{}' is not a valid name", value));
@@ -73,7 +75,8 @@ Result<HookConfig> parse_hook_config(std::string_view text, const std::string& p
     } else if (key == "sysfs-root") {
       c.sysfs_root = value;
     } else {
-      return at(fmt::format("unknown setting '{}' (expected socket, timeout, pf, sim-name, network, log)", key));
+      return at(fmt::format(
+          "unknown setting '{}' (expected socket, timeout, pf, sim-name, network, log)", key));
     }
   }
   return c;
@@ -92,7 +95,8 @@ Result<HookConfig> load_hook_config(const EnvLookup& env) {
     if (!parsed) return parsed.error();
     c = std::move(*parsed);
   } else if (named && *named) {
-    return make_error(errno ? errno : ENOENT, "cannot read hook config {} (VFSWITCH_HOOK_CONFIG): {}", path,
+    return make_error(errno ? errno : ENOENT,
+                      "cannot read hook config {} (VFSWITCH_HOOK_CONFIG): {}", path,
                       std::strerror(errno ? errno : ENOENT));
   }
   if (const char* s = env("VFSWITCH_SOCKET"); s && *s) c.socket = s;

@@ -24,13 +24,13 @@ inline constexpr const char* kDefaultHookConfig = "/etc/vfswitch/libvirt-hook.co
 inline constexpr const char* kDefaultHookLog = "/var/log/vfswitch/libvirt-hook.log";
 
 struct HookConfig {
-  std::string socket;                            // "" = the daemon's default socket
+  std::string socket;  // "" = the daemon's default socket
   std::chrono::milliseconds timeout{5000};
-  std::string pf;                                // PF netdev whose VFs vfswitch switches
-  std::string sim_name = "vfs";                  // sim VF wires are <sim_name>vf<i>
-  std::set<std::string> networks;                // libvirt networks that are vfswitch's
-  std::string log = kDefaultHookLog;             // a file, or "syslog"
-  std::string sysfs_root = "/sys";               // where PF VFs are looked up (tests: a fake)
+  std::string pf;                     // PF netdev whose VFs vfswitch switches
+  std::string sim_name = "vfs";       // sim VF wires are <sim_name>vf<i>
+  std::set<std::string> networks;     // libvirt networks that are vfswitch's
+  std::string log = kDefaultHookLog;  // a file, or "syslog"
+  std::string sysfs_root = "/sys";    // where PF VFs are looked up (tests: a fake)
 };
 
 // Parses a config file's text; errors are "PATH:LINE: ..." and change nothing.

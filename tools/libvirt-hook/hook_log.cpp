@@ -22,13 +22,16 @@ HookLog::HookLog(const std::string& where, std::string context) : context_(std::
 }
 
 HookLog::~HookLog() {
-  if (fd_ >= 0) ::close(fd_);
-  else ::closelog();
+  if (fd_ >= 0)
+    ::close(fd_);
+  else
+    ::closelog();
 }
 
 void HookLog::write(std::string_view message) {
   if (fd_ < 0) {
-    ::syslog(LOG_INFO, "%s: %.*s", context_.c_str(), static_cast<int>(message.size()), message.data());
+    ::syslog(LOG_INFO, "%s: %.*s", context_.c_str(), static_cast<int>(message.size()),
+             message.data());
     return;
   }
   char when[32] = "";

@@ -59,8 +59,10 @@ vfs::Result<std::string> read_stdin(Clock::time_point deadline) {
   std::string xml;
   char buf[65536];
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return vfs::make_error(ETIMEDOUT, "the domain XML did not arrive on stdin in time");
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0)
+      return vfs::make_error(ETIMEDOUT, "the domain XML did not arrive on stdin in time");
     pollfd p{STDIN_FILENO, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left));
     if (r < 0 && errno == EINTR) continue;
@@ -71,7 +73,8 @@ vfs::Result<std::string> read_stdin(Clock::time_point deadline) {
     if (n < 0) return vfs::make_error(errno, "reading stdin: {}", std::strerror(errno));
     if (n == 0) return xml;
     xml.append(buf, static_cast<size_t>(n));
-    if (xml.size() > kMaxXml) return vfs::make_error(EFBIG, "the domain XML on stdin is over {} bytes", kMaxXml);
+    if (xml.size() > kMaxXml)
+      return vfs::make_error(EFBIG, "the domain XML on stdin is over {} bytes", kMaxXml);
   }
 }
 
@@ -95,7 +98,8 @@ int run(int argc, char** argv) {
   auto xml = read_stdin(deadline);
   if (!hook_acts_on(call)) return 0;
 
-  HookLog log(config ? config->log : kDefaultHookLog, call.domain + " " + call.op + " " + call.subop);
+  HookLog log(config ? config->log : kDefaultHookLog,
+              call.domain + " " + call.op + " " + call.subop);
   const bool fail_closed = call.op == "prepare" || call.op == "migrate";
   auto give_up = [&](const std::string& why) {
     log.write((fail_closed ? "refused: " : "") + why);
@@ -107,7 +111,8 @@ int run(int argc, char** argv) {
   if (!xml) return give_up(xml.error().message);
 
   const VfDirectory vfs = read_vf_directory(*config);
-  DaemonSwitchApi api(config->socket.empty() ? vfs::tools::kDefaultSocket : config->socket, deadline);
+  DaemonSwitchApi api(config->socket.empty() ? vfs::tools::kDefaultSocket : config->socket,
+                      deadline);
   HookOutcome out = run_hook(call, *xml, *config, vfs, api);
   for (const auto& line : out.log) log.write(line);
   if (!out.stdout_text.empty()) {

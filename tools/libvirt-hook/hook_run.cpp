@@ -21,8 +21,8 @@ std::string lower(std::string s) {
 }
 
 std::string port_text(const DomainXml& d, const VfswitchPort& p) {
-  return fmt::format("VM {} interface {}{}{} on {}", d.name, p.position, p.mac.empty() ? "" : " (MAC ", p.mac.empty() ? "" : p.mac + ")",
-                     p.device);
+  return fmt::format("VM {} interface {}{}{} on {}", d.name, p.position,
+                     p.mac.empty() ? "" : " (MAC ", p.mac.empty() ? "" : p.mac + ")", p.device);
 }
 
 HookOutcome refuse(HookOutcome out, std::string why) {
@@ -42,16 +42,18 @@ HookOutcome prepare(const DomainXml& d, const std::vector<VfswitchPort>& ports, 
       std::string undone;
       for (auto it = attached.rbegin(); it != attached.rend(); ++it) {
         auto r = api.detach((*it)->vf);
-        out.log.push_back(r ? fmt::format("rolled back: detached VF {}", (*it)->vf)
-                            : fmt::format("roll back of VF {} failed: {}", (*it)->vf, r.error().message));
+        out.log.push_back(
+            r ? fmt::format("rolled back: detached VF {}", (*it)->vf)
+              : fmt::format("roll back of VF {} failed: {}", (*it)->vf, r.error().message));
       }
-      if (!attached.empty()) undone = fmt::format(" (the {} attached before were detached)", attached.size());
-      return refuse(std::move(out), fmt::format("{}, port-profile {}: {}{}", port_text(d, p), p.profile,
-                                                n.error().message, undone));
+      if (!attached.empty())
+        undone = fmt::format(" (the {} attached before were detached)", attached.size());
+      return refuse(std::move(out), fmt::format("{}, port-profile {}: {}{}", port_text(d, p),
+                                                p.profile, n.error().message, undone));
     }
     attached.push_back(&p);
-    out.log.push_back(fmt::format("{} -> Vethernet{}, port-profile {} ({})", port_text(d, p), *n, p.profile,
-                                  p.profile_source));
+    out.log.push_back(fmt::format("{} -> Vethernet{}, port-profile {} ({})", port_text(d, p), *n,
+                                  p.profile, p.profile_source));
   }
   return out;
 }
@@ -65,14 +67,16 @@ HookOutcome release(const DomainXml& d, const std::vector<VfswitchPort>& ports, 
     return out;
   }
   for (const VfswitchPort& p : ports) {
-    auto b = std::find_if(bound->begin(), bound->end(), [&](const Binding& x) { return x.vf == p.vf; });
+    auto b =
+        std::find_if(bound->begin(), bound->end(), [&](const Binding& x) { return x.vf == p.vf; });
     if (b == bound->end()) {
       out.log.push_back(fmt::format("{}: not attached", port_text(d, p)));
       continue;
     }
     if (!bound_to(*b, d, p)) {
-      out.log.push_back(fmt::format("{}: bound to Vethernet{} of VM {} (MAC {}), left alone", port_text(d, p), b->veth,
-                                    b->vm.empty() ? b->vm_uuid : b->vm, b->mac.empty() ? "-" : b->mac));
+      out.log.push_back(fmt::format("{}: bound to Vethernet{} of VM {} (MAC {}), left alone",
+                                    port_text(d, p), b->veth, b->vm.empty() ? b->vm_uuid : b->vm,
+                                    b->mac.empty() ? "-" : b->mac));
       continue;
     }
     auto r = api.detach(p.vf);
@@ -86,9 +90,10 @@ HookOutcome reconnect(const DomainXml& d, const std::vector<VfswitchPort>& ports
   HookOutcome out;
   for (const VfswitchPort& p : ports) {
     auto n = api.attach({p.vf, p.profile, d.name, d.uuid, p.mac});
-    out.log.push_back(n ? fmt::format("{}: Vethernet{}, port-profile {}", port_text(d, p), *n, p.profile)
-                        : fmt::format("{}: re-attach to port-profile {} failed: {}", port_text(d, p), p.profile,
-                                      n.error().message));
+    out.log.push_back(
+        n ? fmt::format("{}: Vethernet{}, port-profile {}", port_text(d, p), *n, p.profile)
+          : fmt::format("{}: re-attach to port-profile {} failed: {}", port_text(d, p), p.profile,
+                        n.error().message));
   }
   return out;
 }
@@ -110,20 +115,22 @@ bool bound_to(const Binding& b, const DomainXml& d, const VfswitchPort& p) {
   return true;
 }
 
-HookOutcome run_hook(const HookCall& call, std::string_view xml, const HookConfig& config, const VfDirectory& vfs,
-                     SwitchApi& api) {
+HookOutcome run_hook(const HookCall& call, std::string_view xml, const HookConfig& config,
+                     const VfDirectory& vfs, SwitchApi& api) {
   HookOutcome out;
   if (!hook_acts_on(call)) return out;
   const bool fail_closed = call.op == "prepare" || call.op == "migrate";
 
   auto domain = parse_domain_xml(xml);
   if (!domain) {
-    if (fail_closed) return refuse(std::move(out), "domain " + call.domain + ": " + domain.error().message);
+    if (fail_closed)
+      return refuse(std::move(out), "domain " + call.domain + ": " + domain.error().message);
     out.log.push_back("domain " + call.domain + ": " + domain.error().message);
     return out;
   }
   if (domain->name != call.domain)
-    out.log.push_back(fmt::format("note: libvirt named the domain {}, its XML {}", call.domain, domain->name));
+    out.log.push_back(
+        fmt::format("note: libvirt named the domain {}, its XML {}", call.domain, domain->name));
 
   const PortCheck check = call.op == "release" ? PortCheck::devices_only : PortCheck::strict;
   auto ports = vfswitch_ports(*domain, config, vfs, check);
@@ -135,12 +142,13 @@ HookOutcome run_hook(const HookCall& call, std::string_view xml, const HookConfi
 
   if (call.op == "migrate") {
     out.stdout_text = std::string(xml);
-    out.log.push_back(fmt::format("VM {}: {} vfswitch interface(s); XML passed back unchanged", domain->name,
-                                  ports->size()));
+    out.log.push_back(fmt::format("VM {}: {} vfswitch interface(s); XML passed back unchanged",
+                                  domain->name, ports->size()));
     return out;
   }
   if (ports->empty()) {
-    if (call.op == "prepare") out.log.push_back(fmt::format("VM {}: no vfswitch interface", domain->name));
+    if (call.op == "prepare")
+      out.log.push_back(fmt::format("VM {}: no vfswitch interface", domain->name));
     return out;
   }
   if (call.op == "prepare") return prepare(*domain, *ports, api);

@@ -68,9 +68,9 @@ struct HookCall {
 
 struct HookOutcome {
   int exit_code = 0;
-  std::string stdout_text;        // what libvirt reads back (migrate: the XML)
-  std::string error;              // one line for stderr when exit_code != 0
-  std::vector<std::string> log;   // what happened, for the hook log
+  std::string stdout_text;       // what libvirt reads back (migrate: the XML)
+  std::string error;             // one line for stderr when exit_code != 0
+  std::vector<std::string> log;  // what happened, for the hook log
 };
 
 // Whether the hook acts on (op, subop) at all.

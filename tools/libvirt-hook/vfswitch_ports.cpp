@@ -27,8 +27,8 @@ struct ProfileChoice {
 // agree; a vfswitch network's portgroup names the profile only when neither is given, as
 // libvirt merges a portgroup's own <virtualport> into the interface (then the portgroup
 // may be named anything).
-Result<ProfileChoice> choose_profile(const InterfaceXml& itf, const DomainXml& d, const HookConfig& c,
-                                     const std::string& who) {
+Result<ProfileChoice> choose_profile(const InterfaceXml& itf, const DomainXml& d,
+                                     const HookConfig& c, const std::string& who) {
   std::vector<ProfileChoice> named;
   if (!itf.qbh_profile.empty()) named.push_back({itf.qbh_profile, "802.1Qbh profileid"});
   if (!itf.mac.empty()) {
@@ -37,14 +37,15 @@ Result<ProfileChoice> choose_profile(const InterfaceXml& itf, const DomainXml& d
   }
   for (const auto& n : named) {
     if (n.profile != named.front().profile)
-      return make_error(EINVAL, "{} names two port-profiles: {} ({}) and {} ({})", who, named.front().profile,
-                        named.front().source, n.profile, n.source);
+      return make_error(EINVAL, "{} names two port-profiles: {} ({}) and {} ({})", who,
+                        named.front().profile, named.front().source, n.profile, n.source);
   }
   if (!named.empty()) return named.front();
   if (!itf.network.empty() && c.networks.count(itf.network)) {
     if (itf.portgroup.empty())
-      return make_error(EINVAL, "{} is on vfswitch network {} without a portgroup naming its port-profile", who,
-                        itf.network);
+      return make_error(EINVAL,
+                        "{} is on vfswitch network {} without a portgroup naming its port-profile",
+                        who, itf.network);
     return ProfileChoice{itf.portgroup, fmt::format("portgroup of network {}", itf.network)};
   }
   return ProfileChoice{};
@@ -68,7 +69,8 @@ VfDirectory read_vf_directory(const HookConfig& config) {
   const fs::path dev = fs::path(config.sysfs_root) / "class/net" / config.pf / "device";
   std::error_code ec;
   if (!fs::exists(dev, ec)) {
-    d.pf_unavailable = fmt::format("PF {} has no device in {}", config.pf, (fs::path(config.sysfs_root) / "class/net").string());
+    d.pf_unavailable = fmt::format("PF {} has no device in {}", config.pf,
+                                   (fs::path(config.sysfs_root) / "class/net").string());
     return d;
   }
   for (const auto& e : fs::directory_iterator(dev, ec)) {
@@ -81,8 +83,10 @@ VfDirectory read_vf_directory(const HookConfig& config) {
     if (lec) continue;
     d.pci_vfs[target.filename().string()] = *vf;
   }
-  if (ec) d.pf_unavailable = fmt::format("cannot list {}: {}", dev.string(), ec.message());
-  else if (d.pci_vfs.empty()) d.pf_unavailable = fmt::format("PF {} has no VFs (sriov_numvfs is 0?)", config.pf);
+  if (ec)
+    d.pf_unavailable = fmt::format("cannot list {}: {}", dev.string(), ec.message());
+  else if (d.pci_vfs.empty())
+    d.pf_unavailable = fmt::format("PF {} has no VFs (sriov_numvfs is 0?)", config.pf);
   return d;
 }
 
@@ -108,11 +112,15 @@ Result<std::vector<VfswitchPort>> vfswitch_ports(const DomainXml& domain, const 
     const bool metadata_claim = !itf.mac.empty() && domain.metadata_profiles.count(itf.mac);
     const bool network_claim = !itf.network.empty() && config.networks.count(itf.network);
     if (!vf) {
-      if (!strict || (!metadata_claim && !network_claim)) continue;  // not ours: another switch's vNIC
+      if (!strict || (!metadata_claim && !network_claim))
+        continue;  // not ours: another switch's vNIC
       std::string why = "its device is no VF of this host's eSwitch";
-      if (itf.pci && !vfs.pf_unavailable.empty()) why += " (" + vfs.pf_unavailable + ")";
-      else if (itf.pci && vfs.pf.empty()) why += " (no PF is configured: set `pf` in the hook config)";
-      else if (!itf.pci && itf.target_dev.empty()) why = "the XML names no device for it (no PCI address, no target dev)";
+      if (itf.pci && !vfs.pf_unavailable.empty())
+        why += " (" + vfs.pf_unavailable + ")";
+      else if (itf.pci && vfs.pf.empty())
+        why += " (no PF is configured: set `pf` in the hook config)";
+      else if (!itf.pci && itf.target_dev.empty())
+        why = "the XML names no device for it (no PCI address, no target dev)";
       return make_error(EINVAL, "{} is given to vfswitch by {}, but {}", who,
                         metadata_claim ? "vfswitch metadata" : "network " + itf.network, why);
     }
@@ -124,13 +132,14 @@ Result<std::vector<VfswitchPort>> vfswitch_ports(const DomainXml& domain, const 
     }
     if (!profile) return profile.error();
     if (profile->profile.empty())
-      return make_error(EINVAL,
-                        "{} is on {} but names no port-profile (give it a 802.1Qbh profileid, vfswitch metadata "
-                        "or a portgroup of a vfswitch network)",
-                        who, device);
+      return make_error(
+          EINVAL,
+          "{} is on {} but names no port-profile (give it a 802.1Qbh profileid, vfswitch metadata "
+          "or a portgroup of a vfswitch network)",
+          who, device);
     if (auto [it, fresh] = vf_owner.emplace(*vf, itf.position); !fresh)
-      return make_error(EINVAL, "VM {}: interfaces {} and {} are both on VF {}", domain.name, it->second,
-                        itf.position, *vf);
+      return make_error(EINVAL, "VM {}: interfaces {} and {} are both on VF {}", domain.name,
+                        it->second, itf.position, *vf);
     ports.push_back({itf.position, itf.mac, *vf, device, profile->profile, profile->source});
   }
   return ports;

@@ -46,12 +46,13 @@ VfDirectory read_vf_directory(const HookConfig& config);
 std::optional<int> sim_wire_vf(const std::string& sim_name, const std::string& dev);
 
 struct VfswitchPort {
-  int position = 0;     // of the <interface>
-  std::string mac;      // "" if the XML gave none
+  int position = 0;  // of the <interface>
+  std::string mac;   // "" if the XML gave none
   int vf = -1;
-  std::string device;   // "VF 0000:03:10.1" or "wire vfsvf2", for messages
+  std::string device;  // "VF 0000:03:10.1" or "wire vfsvf2", for messages
   std::string profile;
-  std::string profile_source;  // "802.1Qbh profileid", "vfswitch metadata", "portgroup of network N"
+  std::string
+      profile_source;  // "802.1Qbh profileid", "vfswitch metadata", "portgroup of network N"
 };
 
 enum class PortCheck {
@@ -61,6 +62,7 @@ enum class PortCheck {
 
 // The domain's vfswitch interfaces in XML order, or the first reason to refuse them all.
 Result<std::vector<VfswitchPort>> vfswitch_ports(const DomainXml& domain, const HookConfig& config,
-                                                 const VfDirectory& vfs, PortCheck check = PortCheck::strict);
+                                                 const VfDirectory& vfs,
+                                                 PortCheck check = PortCheck::strict);
 
 }  // namespace vfs::tools::libvirt

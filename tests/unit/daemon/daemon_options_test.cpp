@@ -103,6 +103,10 @@ TEST_CASE("config file errors name the file and the line") {
   REQUIRE_FALSE(c.ok());
   CHECK(c.error().message.find(bad_value.path + ":1:") == 0);
 
+  auto dir = parse({"--config", "/tmp"});
+  REQUIRE_FALSE(dir.ok());
+  CHECK(dir.error().message.find("/tmp: config file is not a regular file") == 0);
+
   auto d = parse({"--config", "/nonexistent/vfswitchd.conf"});
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().message.find("/nonexistent/vfswitchd.conf") != std::string::npos);

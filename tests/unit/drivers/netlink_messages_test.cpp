@@ -35,14 +35,17 @@ std::string why(const R& r) {
 }
 
 std::filesystem::path data_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "netlink";
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "data" /
+         "netlink";
 }
 
 struct Fixture {
   std::map<std::string, std::string> keys;
   std::vector<uint8_t> bytes;
   int ifindex() const { return std::stoi(keys.at("ifindex")); }
-  uint16_t family() const { return static_cast<uint16_t>(std::stoi(keys.at("family"), nullptr, 0)); }
+  uint16_t family() const {
+    return static_cast<uint16_t>(std::stoi(keys.at("family"), nullptr, 0));
+  }
 };
 
 Fixture load(const std::string& name) {
@@ -67,7 +70,8 @@ Fixture load(const std::string& name) {
 std::string comparable(std::vector<uint8_t> b) {
   for (size_t i = 8; i < 16 && i < b.size(); ++i) b[i] = 0;
   std::string s;
-  for (size_t i = 0; i < b.size(); ++i) s += fmt::format("{}{:02x}", i % 16 == 0 ? (i ? "\n" : "") : " ", b[i]);
+  for (size_t i = 0; i < b.size(); ++i)
+    s += fmt::format("{}{:02x}", i % 16 == 0 ? (i ? "\n" : "") : " ", b[i]);
   return s;
 }
 
@@ -84,21 +88,34 @@ constexpr VfMac kMac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
 TEST_CASE("VF settings are byte for byte what `ip link set DEV vf 3 ...` sends") {
   check_same("vf_mac", [](const Fixture& f) { return build_set_vf_mac(f.ifindex(), 3, kMac); });
-  check_same("vf_vlan", [](const Fixture& f) { return build_set_vf_vlan(f.ifindex(), 3, {100, 3, VlanProto::dot1q}); });
-  check_same("vf_vlan_none", [](const Fixture& f) { return build_set_vf_vlan(f.ifindex(), 3, {}); });
-  check_same("vf_vlan_8021ad",
-             [](const Fixture& f) { return build_set_vf_vlan(f.ifindex(), 3, {100, 3, VlanProto::dot1ad}); });
-  check_same("vf_rate", [](const Fixture& f) { return build_set_vf_rate(f.ifindex(), 3, {100, 1000}); });
-  check_same("vf_spoofchk_on", [](const Fixture& f) { return build_set_vf_spoofchk(f.ifindex(), 3, true); });
-  check_same("vf_spoofchk_off", [](const Fixture& f) { return build_set_vf_spoofchk(f.ifindex(), 3, false); });
-  check_same("vf_trust_on", [](const Fixture& f) { return build_set_vf_trust(f.ifindex(), 3, true); });
-  check_same("vf_trust_off", [](const Fixture& f) { return build_set_vf_trust(f.ifindex(), 3, false); });
-  check_same("vf_state_auto",
-             [](const Fixture& f) { return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::automatic); });
-  check_same("vf_state_enable",
-             [](const Fixture& f) { return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::enable); });
-  check_same("vf_state_disable",
-             [](const Fixture& f) { return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::disable); });
+  check_same("vf_vlan", [](const Fixture& f) {
+    return build_set_vf_vlan(f.ifindex(), 3, {100, 3, VlanProto::dot1q});
+  });
+  check_same("vf_vlan_none",
+             [](const Fixture& f) { return build_set_vf_vlan(f.ifindex(), 3, {}); });
+  check_same("vf_vlan_8021ad", [](const Fixture& f) {
+    return build_set_vf_vlan(f.ifindex(), 3, {100, 3, VlanProto::dot1ad});
+  });
+  check_same("vf_rate", [](const Fixture& f) {
+    return build_set_vf_rate(f.ifindex(), 3, {100, 1000});
+  });
+  check_same("vf_spoofchk_on",
+             [](const Fixture& f) { return build_set_vf_spoofchk(f.ifindex(), 3, true); });
+  check_same("vf_spoofchk_off",
+             [](const Fixture& f) { return build_set_vf_spoofchk(f.ifindex(), 3, false); });
+  check_same("vf_trust_on",
+             [](const Fixture& f) { return build_set_vf_trust(f.ifindex(), 3, true); });
+  check_same("vf_trust_off",
+             [](const Fixture& f) { return build_set_vf_trust(f.ifindex(), 3, false); });
+  check_same("vf_state_auto", [](const Fixture& f) {
+    return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::automatic);
+  });
+  check_same("vf_state_enable", [](const Fixture& f) {
+    return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::enable);
+  });
+  check_same("vf_state_disable", [](const Fixture& f) {
+    return build_set_vf_link_state(f.ifindex(), 3, VfLinkState::disable);
+  });
 }
 
 TEST_CASE("reading VFs is byte for byte what `ip -s link show dev DEV` sends") {
@@ -109,19 +126,24 @@ TEST_CASE("devlink messages are byte for byte what `devlink dev eswitch ...` sen
   check_same("genl_get_family_devlink", [](const Fixture&) { return build_get_family("devlink"); });
   const DevlinkHandle h{"pci", "0000:03:00.0"};
   check_same("eswitch_show", [&](const Fixture& f) { return build_eswitch_get(f.family(), h); });
-  check_same("eswitch_set_switchdev",
-             [&](const Fixture& f) { return build_eswitch_set(f.family(), h, EswitchMode::switchdev); });
-  check_same("eswitch_set_legacy",
-             [&](const Fixture& f) { return build_eswitch_set(f.family(), h, EswitchMode::legacy); });
+  check_same("eswitch_set_switchdev", [&](const Fixture& f) {
+    return build_eswitch_set(f.family(), h, EswitchMode::switchdev);
+  });
+  check_same("eswitch_set_legacy", [&](const Fixture& f) {
+    return build_eswitch_set(f.family(), h, EswitchMode::legacy);
+  });
 }
 
 TEST_CASE("a comparison that must fail does: another VF, another value") {
   Fixture f = load("vf_mac");
-  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex(), 2, kMac).get())) != comparable(f.bytes));
+  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex(), 2, kMac).get())) !=
+        comparable(f.bytes));
   VfMac other = kMac;
   other[5] = 0x56;
-  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex(), 3, other).get())) != comparable(f.bytes));
-  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex() + 1, 3, kMac).get())) != comparable(f.bytes));
+  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex(), 3, other).get())) !=
+        comparable(f.bytes));
+  CHECK(comparable(message_bytes(build_set_vf_mac(f.ifindex() + 1, 3, kMac).get())) !=
+        comparable(f.bytes));
 }
 
 namespace {
@@ -158,7 +180,8 @@ std::vector<uint8_t> link_answer(int ifindex) {
     put_attr(m.get(), IFLA_VF_RATE, &rate, sizeof(rate));
     ifla_vf_spoofchk sc{vf, vf == 0 ? 1u : UINT32_MAX};  // VF 1: not reported by the driver
     put_attr(m.get(), IFLA_VF_SPOOFCHK, &sc, sizeof(sc));
-    ifla_vf_link_state ls{vf, vf == 0 ? uint32_t{IFLA_VF_LINK_STATE_DISABLE} : uint32_t{IFLA_VF_LINK_STATE_AUTO}};
+    ifla_vf_link_state ls{
+        vf, vf == 0 ? uint32_t{IFLA_VF_LINK_STATE_DISABLE} : uint32_t{IFLA_VF_LINK_STATE_AUTO}};
     put_attr(m.get(), IFLA_VF_LINK_STATE, &ls, sizeof(ls));
     ifla_vf_trust tr{vf, vf == 0 ? 0u : 1u};
     put_attr(m.get(), IFLA_VF_TRUST, &tr, sizeof(tr));
@@ -289,7 +312,9 @@ TEST_CASE("devlink answers: family id, eSwitch mode") {
     CHECK(*mode == want);
     CHECK_FALSE(parse_eswitch_mode_answer(ans, 0x2b, h).ok());  // another family's message
     for (size_t n = 0; n < ans.size(); ++n)
-      CHECK_FALSE(parse_eswitch_mode_answer({ans.begin(), ans.begin() + static_cast<long>(n)}, 0x2a, h).ok());
+      CHECK_FALSE(
+          parse_eswitch_mode_answer({ans.begin(), ans.begin() + static_cast<long>(n)}, 0x2a, h)
+              .ok());
   }
   auto none = parse_eswitch_mode_answer(genl_answer(0x2a, [](nl_msg*) {}), 0x2a, h);
   REQUIRE_FALSE(none.ok());

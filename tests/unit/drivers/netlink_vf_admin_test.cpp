@@ -25,7 +25,9 @@ std::string why(const R& r) {
   return r.ok() ? std::string() : r.error().message;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 // A veth pair with a unique name, deleted when the test ends (also on failure).
 class TestVeth {
@@ -33,7 +35,8 @@ class TestVeth {
   TestVeth() {
     static int n = 0;
     name_ = fmt::format("vfsu{:x}{}", ::getpid() & 0xfffff, n++);
-    const std::string cmd = fmt::format("ip link add {} type veth peer name {}p >/dev/null 2>&1", name_, name_);
+    const std::string cmd =
+        fmt::format("ip link add {} type veth peer name {}p >/dev/null 2>&1", name_, name_);
     if (std::system(cmd.c_str()) != 0 || ::if_nametoindex(name_.c_str()) == 0) {
       why_ = fmt::format("`ip link add {} type veth` failed (needs root and veth)", name_);
       return;
@@ -54,7 +57,8 @@ class TestVeth {
 
 constexpr VfMac kMac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
-NetlinkVfAdminOptions options(const std::string& pf, const std::string& bus = "", const std::string& dev = "") {
+NetlinkVfAdminOptions options(const std::string& pf, const std::string& bus = "",
+                              const std::string& dev = "") {
   NetlinkVfAdminOptions o;
   o.pf = pf;
   o.devlink_bus = bus;
@@ -166,8 +170,10 @@ TEST_CASE("devlink handle from sysfs") {
   fs::create_directories(root / "class/net/ens1f0");
   fs::create_directories(root / "devices/pci0000:00/0000:03:00.0");
   fs::create_directories(root / "bus/pci");
-  fs::create_directory_symlink(root / "devices/pci0000:00/0000:03:00.0", root / "class/net/ens1f0/device");
-  fs::create_directory_symlink(root / "bus/pci", root / "devices/pci0000:00/0000:03:00.0/subsystem");
+  fs::create_directory_symlink(root / "devices/pci0000:00/0000:03:00.0",
+                               root / "class/net/ens1f0/device");
+  fs::create_directory_symlink(root / "bus/pci",
+                               root / "devices/pci0000:00/0000:03:00.0/subsystem");
   fs::create_directories(root / "class/net/veth0");
   auto h = devlink_handle_of(root.string(), "ens1f0");
   REQUIRE(h.has_value());

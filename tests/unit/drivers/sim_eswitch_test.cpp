@@ -24,6 +24,7 @@
 #include "drivers/sim/sim_eswitch.h"
 #include "sim_packet_builder.h"
 #include "sim_test_support.h"
+#include "sim_wire_support.h"
 #include "slowpath/eal.h"
 
 using namespace vfs::drivers;
@@ -36,19 +37,6 @@ constexpr auto kWait = std::chrono::seconds(5);
 const Mac kMacA = {0x02, 0, 0, 0, 0x5e, 0x0a};
 const Mac kMacB = {0x02, 0, 0, 0, 0x5e, 0x0b};
 
-rte_mempool* dpdk_pool() {
-  static const vfs::Result<void> eal = [] {
-    vfs::slowpath::EalOptions opt;
-    opt.file_prefix = "unit_drivers_" + std::to_string(::getpid());
-    opt.memory_mb = 256;
-    return vfs::slowpath::eal_init(opt);
-  }();
-  REQUIRE_MESSAGE(eal.ok(), eal.error().message);
-  auto pool = vfs::slowpath::packet_pool();
-  REQUIRE_MESSAGE(pool.ok(), pool.error().message);
-  return pool.value();
-}
-
 // A test frame of the local-experimental EtherType that carries a nonce, so the host's
 // own chatter on the wires (IPv6 on the VM ends) cannot be mistaken for it.
 std::vector<uint8_t> test_frame(uint32_t nonce, int vlan = -1) {
@@ -59,83 +47,6 @@ std::vector<uint8_t> test_frame(uint32_t nonce, int vlan = -1) {
     b.eth(kMacB, kMacA, 0x88b5);
   return b.u32(0x76667377).u32(nonce).pad(52 - (vlan >= 0 ? 4 : 0)).bytes();
 }
-
-class PacketSocket {
- public:
-  explicit PacketSocket(const std::string& dev) {
-    fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    REQUIRE(fd_ >= 0);
-    sockaddr_ll sll{};
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
-    sll.sll_ifindex = static_cast<int>(::if_nametoindex(dev.c_str()));
-    REQUIRE(sll.sll_ifindex != 0);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) == 0);
-  }
-  ~PacketSocket() { ::close(fd_); }
-  PacketSocket(const PacketSocket&) = delete;
-  PacketSocket& operator=(const PacketSocket&) = delete;
-
-  bool send(const std::vector<uint8_t>& f) {
-    return ::send(fd_, f.data(), f.size(), 0) == static_cast<ssize_t>(f.size());
-  }
-
-  // True once `want` arrives (frames sent by this host on the device are skipped).
-  bool wait_for(const std::vector<uint8_t>& want) {
-    const auto deadline = Clock::now() + kWait;
-    std::vector<uint8_t> buf(4096);
-    while (Clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
-      sockaddr_ll from{};
-      socklen_t fl = sizeof(from);
-      const ssize_t n =
-          ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
-      if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
-      if (std::vector<uint8_t>(buf.begin(), buf.begin() + n) == want) return true;
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// Polls a representor until `want` arrives; returns the mbuf's offload flags.
-std::optional<uint64_t> representor_wait_for(uint16_t port, const std::vector<uint8_t>& want) {
-  const auto deadline = Clock::now() + kWait;
-  rte_mbuf* bufs[32];
-  std::optional<uint64_t> found;
-  while (!found && Clock::now() < deadline) {
-    const uint16_t n = rte_eth_rx_burst(port, 0, bufs, 32);
-    for (uint16_t i = 0; i < n; ++i) {
-      const auto* d = rte_pktmbuf_mtod(bufs[i], const uint8_t*);
-      if (!found && std::vector<uint8_t>(d, d + bufs[i]->data_len) == want)
-        found = bufs[i]->ol_flags;
-      rte_pktmbuf_free(bufs[i]);
-    }
-    // A DPDK queue has no event to wait on: poll it with a short pause.
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return found;
-}
-
-struct OpenSim {
-  std::string name = random_sim_name();
-  WireGuard guard{name, 2};  // declared before the switch: wires go after the ports
-  std::unique_ptr<ESwitch> sw;
-
-  explicit OpenSim(ESwitchOptions opt = {}) {
-    opt.sim_name = name;
-    opt.sim_vfs = 2;
-    opt.pool = dpdk_pool();
-    auto r = make_sim_eswitch(opt);
-    REQUIRE_MESSAGE(r.ok(), r.error().message);
-    sw = std::move(r.value());
-  }
-};
 
 }  // namespace
 

@@ -18,7 +18,9 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 struct Scene {
   FakeSysfs sys;
@@ -26,7 +28,8 @@ struct Scene {
   VfDirectory vfs = read_vf_directory(config);
   FakeSwitch daemon;
 
-  HookOutcome run(const std::string& domain, const std::string& op, const std::string& subop, const std::string& xml) {
+  HookOutcome run(const std::string& domain, const std::string& op, const std::string& subop,
+                  const std::string& xml) {
     return run_hook({domain, op, subop}, xml, config, vfs, daemon);
   }
 };
@@ -47,7 +50,9 @@ TEST_CASE("prepare begin attaches every vfswitch vNIC with the VM's identity") {
   CHECK(b.mac == "52:54:00:00:0a:01");
   CHECK(s.daemon.bound.at(0).mac == "52:54:00:00:0a:02");
   REQUIRE(out.log.size() == 2);
-  CHECK(contains(out.log[0], "VM multi interface 0 (MAC 52:54:00:00:0a:01) on VF 0000:03:10.3 of PF ens1f0 -> Vethernet1"));
+  CHECK(contains(out.log[0],
+                 "VM multi interface 0 (MAC 52:54:00:00:0a:01) on VF 0000:03:10.3 of PF ens1f0 -> "
+                 "Vethernet1"));
 }
 
 TEST_CASE("prepare begin fails closed and leaves nothing attached") {
@@ -59,7 +64,8 @@ TEST_CASE("prepare begin fails closed and leaves nothing attached") {
     CHECK(s.daemon.calls == Strings{"attach 3 web", "attach 0 db", "detach 3"});
     CHECK(s.daemon.bound.empty());
     CHECK(out.error ==
-          "VM multi interface 1 (MAC 52:54:00:00:0a:02) on wire vfsvf0, port-profile db: port-profile db does not exist "
+          "VM multi interface 1 (MAC 52:54:00:00:0a:02) on wire vfsvf0, port-profile db: "
+          "port-profile db does not exist "
           "(the 1 attached before were detached)");
     CHECK(out.error.find('\n') == std::string::npos);
   }
@@ -103,7 +109,8 @@ TEST_CASE("a domain with no vfswitch vNIC never reaches the daemon") {
   Scene s;
   s.daemon.down = true;
   for (const char* op : {"prepare", "release", "reconnect", "migrate"}) {
-    auto out = s.run("plain", op, std::string(op) == "release" ? "end" : "begin", domain_file("none_of_ours.xml"));
+    auto out = s.run("plain", op, std::string(op) == "release" ? "end" : "begin",
+                     domain_file("none_of_ours.xml"));
     CHECK(out.exit_code == 0);
   }
   CHECK(s.daemon.calls.empty());
@@ -124,7 +131,8 @@ TEST_CASE("release end detaches what is this VM's, leaves other VMs' VFs alone, 
     CHECK_FALSE(s.daemon.bound.count(3));
     REQUIRE(s.daemon.bound.count(0));
     CHECK(s.daemon.bound.at(0).vm == "intruder");
-    CHECK(std::any_of(out.log.begin(), out.log.end(), [](const std::string& l) { return contains(l, "left alone"); }));
+    CHECK(std::any_of(out.log.begin(), out.log.end(),
+                      [](const std::string& l) { return contains(l, "left alone"); }));
   }
   SUBCASE("the daemon is down: logged, exit 0") {
     s.daemon.down = true;
@@ -172,8 +180,13 @@ TEST_CASE("reconnect begin re-attaches idempotently and never fails") {
 
 TEST_CASE("other calls do nothing") {
   Scene s;
-  for (auto [op, sub] : {std::pair{"start", "begin"}, {"started", "begin"}, {"stopped", "end"}, {"restore", "begin"},
-                         {"prepare", "end"}, {"release", "begin"}, {"attach", "begin"}}) {
+  for (auto [op, sub] : {std::pair{"start", "begin"},
+                         {"started", "begin"},
+                         {"stopped", "end"},
+                         {"restore", "begin"},
+                         {"prepare", "end"},
+                         {"release", "begin"},
+                         {"attach", "begin"}}) {
     auto out = s.run("multi", op, sub, domain_file("several_nics.xml"));
     CHECK(out.exit_code == 0);
     CHECK(out.stdout_text.empty());
@@ -196,7 +209,9 @@ struct Served : vfs::vsm::testing::TestSwitch {
   vfs::vsm::ApiServer server;
 };
 
-std::chrono::steady_clock::time_point in(std::chrono::milliseconds d) { return std::chrono::steady_clock::now() + d; }
+std::chrono::steady_clock::time_point in(std::chrono::milliseconds d) {
+  return std::chrono::steady_clock::now() + d;
+}
 
 }  // namespace
 
@@ -204,7 +219,8 @@ TEST_CASE("against the daemon's API: attach, bindings, detach, and its refusals"
   Served d;
   Scene s;
   DaemonSwitchApi api(d.sock, in(std::chrono::seconds(5)));
-  auto out = run_hook({"multi", "prepare", "begin"}, domain_file("several_nics.xml"), s.config, s.vfs, api);
+  auto out = run_hook({"multi", "prepare", "begin"}, domain_file("several_nics.xml"), s.config,
+                      s.vfs, api);
   REQUIRE_MESSAGE(out.exit_code == 0, out.error);
   auto bound = api.bindings();
   REQUIRE(bound.ok());
@@ -221,11 +237,13 @@ TEST_CASE("against the daemon's API: attach, bindings, detach, and its refusals"
   const uint32_t veth3 = on_vf(*bound, 3).veth;
 
   // Stop and start again: the same vEthernet numbers (VM UUID + vNIC MAC).
-  out = run_hook({"multi", "release", "end"}, domain_file("several_nics.xml"), s.config, s.vfs, api);
+  out =
+      run_hook({"multi", "release", "end"}, domain_file("several_nics.xml"), s.config, s.vfs, api);
   CHECK(out.exit_code == 0);
   CHECK(api.bindings()->empty());
   CHECK(d.dataplane.last().veths.empty());
-  out = run_hook({"multi", "prepare", "begin"}, domain_file("several_nics.xml"), s.config, s.vfs, api);
+  out = run_hook({"multi", "prepare", "begin"}, domain_file("several_nics.xml"), s.config, s.vfs,
+                 api);
   REQUIRE(out.exit_code == 0);
   CHECK(on_vf(api.bindings().value(), 3).veth == veth3);
 
@@ -242,12 +260,14 @@ TEST_CASE("against the daemon's API: attach, bindings, detach, and its refusals"
 
   // Out of time: refused, not hung.
   DaemonSwitchApi late(d.sock, in(std::chrono::milliseconds(-1)));
-  out = run_hook({"qbh-guest", "prepare", "begin"}, domain_file("qbh_sim.xml"), s.config, s.vfs, late);
+  out = run_hook({"qbh-guest", "prepare", "begin"}, domain_file("qbh_sim.xml"), s.config, s.vfs,
+                 late);
   CHECK(out.exit_code == 1);
   CHECK(contains(out.error, "out of time"));
 
   DaemonSwitchApi nobody(d.tmp / "nobody.sock", in(std::chrono::seconds(5)));
-  out = run_hook({"qbh-guest", "prepare", "begin"}, domain_file("qbh_sim.xml"), s.config, s.vfs, nobody);
+  out = run_hook({"qbh-guest", "prepare", "begin"}, domain_file("qbh_sim.xml"), s.config, s.vfs,
+                 nobody);
   CHECK(out.exit_code == 1);
   CHECK(contains(out.error, "nobody.sock"));
 }
@@ -258,7 +278,8 @@ TEST_CASE("parse_bindings refuses what is not `show interface virtual | json`") 
   CHECK_FALSE(parse_bindings("[]").ok());
   CHECK_FALSE(parse_bindings("{\"interfaces\":[{\"vf\":\"1\",\"vethernet\":1}]}").ok());
   auto b = parse_bindings(
-      "{\"interfaces\":[{\"interface\":\"Vethernet4\",\"vethernet\":4,\"vf\":2,\"vm\":\"a\",\"vm_uuid\":\"u\","
+      "{\"interfaces\":[{\"interface\":\"Vethernet4\",\"vethernet\":4,\"vf\":2,\"vm\":\"a\",\"vm_"
+      "uuid\":\"u\","
       "\"mac\":\"52:54:00:00:00:01\",\"port_profile\":\"web\"}]}");
   REQUIRE(b.ok());
   CHECK(b->at(0).veth == 4);
@@ -337,12 +358,14 @@ TEST_CASE("the hook binary: argv, stdin, exit status, one line on stderr, the lo
   Served d;
   Scene s;
   {
-    std::ofstream(d.tmp / "hook.conf") << "pf = ens1f0\nsim-name = vfs\nnetwork = vfswitch\nsysfs-root = " << s.sys.root() << "\n";
+    std::ofstream(d.tmp / "hook.conf")
+        << "pf = ens1f0\nsim-name = vfs\nnetwork = vfswitch\nsysfs-root = " << s.sys.root() << "\n";
   }
   const Strings env{"VFSWITCH_HOOK_CONFIG=" + d.tmp / "hook.conf", "VFSWITCH_SOCKET=" + d.sock,
                     "VFSWITCH_HOOK_LOG=" + d.tmp / "hook.log", "VFSWITCH_HOOK_TIMEOUT=5"};
 
-  auto r = run_binary(hook, {"multi", "prepare", "begin", "-"}, env, domain_file("several_nics.xml"));
+  auto r =
+      run_binary(hook, {"multi", "prepare", "begin", "-"}, env, domain_file("several_nics.xml"));
   CHECK_MESSAGE(r.status == 0, r.err);
   CHECK(r.out.empty());
   CHECK(r.err.empty());

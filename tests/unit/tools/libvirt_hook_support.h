@@ -21,7 +21,9 @@
 
 namespace vfs::tools::libvirt::testing {
 
-inline std::filesystem::path data_dir() { return vfs::vsm::testing::repo_root() / "tests" / "data" / "libvirt"; }
+inline std::filesystem::path data_dir() {
+  return vfs::vsm::testing::repo_root() / "tests" / "data" / "libvirt";
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p);
@@ -41,8 +43,10 @@ struct FakeSysfs {
     fs::path pf = fs::path(dir.path()) / "devices/pci0000:00/0000:03:00.0";
     fs::create_directories(pf);
     for (int i = 0; i < 4; ++i) {
-      fs::create_directories(fs::path(dir.path()) / fmt::format("devices/pci0000:00/0000:03:10.{}", i));
-      fs::create_directory_symlink(fmt::format("../0000:03:10.{}", i), pf / fmt::format("virtfn{}", i));
+      fs::create_directories(fs::path(dir.path()) /
+                             fmt::format("devices/pci0000:00/0000:03:10.{}", i));
+      fs::create_directory_symlink(fmt::format("../0000:03:10.{}", i),
+                                   pf / fmt::format("virtfn{}", i));
     }
     fs::create_directories(fs::path(dir.path()) / "class/net/ens1f0");
     fs::create_directory_symlink(pf, fs::path(dir.path()) / "class/net/ens1f0/device");
@@ -64,20 +68,25 @@ class FakeSwitch final : public SwitchApi {
  public:
   std::set<std::string> profiles{"web", "db"};
   std::set<std::string> disabled;
-  bool down = false;              // every call fails as with no daemon
-  std::map<int, Binding> bound;   // by VF
-  std::vector<std::string> calls; // "attach 1 web", "detach 1", "bindings"
+  bool down = false;               // every call fails as with no daemon
+  std::map<int, Binding> bound;    // by VF
+  std::vector<std::string> calls;  // "attach 1 web", "detach 1", "bindings"
   uint32_t next_veth = 1;
 
   Result<uint32_t> attach(const AttachSpec& s) override {
     calls.push_back(fmt::format("attach {} {}", s.vf, s.profile));
-    if (down) return make_error(ECONNREFUSED, "cannot connect to /run/vfswitch/vfswitchd.sock: Connection refused (is vfswitchd running?)");
-    if (!profiles.count(s.profile)) return make_error(EPERM, "port-profile {} does not exist", s.profile);
-    if (disabled.count(s.profile)) return make_error(EPERM, "port-profile {} is not enabled", s.profile);
+    if (down)
+      return make_error(ECONNREFUSED,
+                        "cannot connect to /run/vfswitch/vfswitchd.sock: Connection refused (is "
+                        "vfswitchd running?)");
+    if (!profiles.count(s.profile))
+      return make_error(EPERM, "port-profile {} does not exist", s.profile);
+    if (disabled.count(s.profile))
+      return make_error(EPERM, "port-profile {} is not enabled", s.profile);
     if (auto it = bound.find(s.vf); it != bound.end()) {
       if (it->second.vm_uuid != s.vm_uuid || it->second.mac != s.mac)
-        return make_error(EPERM, "VF {} is already bound to Vethernet{} (VM {}); detach it first", s.vf,
-                          it->second.veth, it->second.vm);
+        return make_error(EPERM, "VF {} is already bound to Vethernet{} (VM {}); detach it first",
+                          s.vf, it->second.veth, it->second.vm);
       it->second.profile = s.profile;
       return it->second.veth;
     }
@@ -99,7 +108,9 @@ class FakeSwitch final : public SwitchApi {
     return v;
   }
   size_t attaches() const {
-    return static_cast<size_t>(std::count_if(calls.begin(), calls.end(), [](const std::string& c) { return c.rfind("attach", 0) == 0; }));
+    return static_cast<size_t>(std::count_if(calls.begin(), calls.end(), [](const std::string& c) {
+      return c.rfind("attach", 0) == 0;
+    }));
   }
 };
 

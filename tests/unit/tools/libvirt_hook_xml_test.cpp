@@ -17,7 +17,9 @@ std::string why(const R& r) {
   return r.ok() ? std::string() : r.error().message;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 struct Expected {
   int vf;
@@ -46,8 +48,8 @@ std::string refusal(const std::string& xml, const HookConfig& c) {
 
 std::string domain_with(const std::string& interfaces, const std::string& metadata = "") {
   return "<domain type='kvm'><name>t1</name><uuid>12345678-1234-4234-8234-123456789abc</uuid>" +
-         (metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>") + "<devices>" + interfaces +
-         "</devices></domain>";
+         (metadata.empty() ? "" : "<metadata>" + metadata + "</metadata>") + "<devices>" +
+         interfaces + "</devices></domain>";
 }
 
 }  // namespace
@@ -97,29 +99,40 @@ TEST_CASE("malformed domain XML is an error that says where") {
   CHECK(contains(parse_domain_xml("<domain><uuid>x</uuid></domain>").error().message, "no <name>"));
   // Every prefix of a good file is refused or parsed without reading past its end.
   const std::string good = domain_file("several_nics.xml");
-  for (size_t n = 0; n < good.size(); n += 7) (void)parse_domain_xml(std::string_view(good).substr(0, n));
+  for (size_t n = 0; n < good.size(); n += 7)
+    (void)parse_domain_xml(std::string_view(good).substr(0, n));
 }
 
 TEST_CASE("values that do not parse are errors naming the interface") {
-  auto bad_mac = parse_domain_xml(domain_with("<interface type='ethernet'><mac address='52:54:00:zz:00:01'/></interface>"));
+  auto bad_mac = parse_domain_xml(
+      domain_with("<interface type='ethernet'><mac address='52:54:00:zz:00:01'/></interface>"));
   REQUIRE_FALSE(bad_mac.ok());
   CHECK(contains(bad_mac.error().message, "<interface> 0"));
   CHECK(contains(bad_mac.error().message, "52:54:00:zz:00:01"));
-  auto bad_pci = parse_domain_xml(domain_with(
-      "<interface type='hostdev'><source><address type='pci' bus='0x3' slot='0x40' function='0'/></source></interface>"));
+  auto bad_pci =
+      parse_domain_xml(domain_with("<interface type='hostdev'><source><address type='pci' "
+                                   "bus='0x3' slot='0x40' function='0'/></source></interface>"));
   REQUIRE_FALSE(bad_pci.ok());
   CHECK(contains(bad_pci.error().message, "slot='0x40'"));
-  CHECK_FALSE(parse_domain_xml(domain_with("<interface type='hostdev'><source><address type='pci' bus='0x3' slot='1'/></source></interface>")).ok());
-  CHECK_FALSE(parse_domain_xml(domain_with("<interface type='ethernet'><virtualport type='802.1Qbh'><parameters profileid=''/></virtualport></interface>")).ok());
+  CHECK_FALSE(parse_domain_xml(domain_with("<interface type='hostdev'><source><address type='pci' "
+                                           "bus='0x3' slot='1'/></source></interface>"))
+                  .ok());
+  CHECK_FALSE(parse_domain_xml(
+                  domain_with("<interface type='ethernet'><virtualport type='802.1Qbh'><parameters "
+                              "profileid=''/></virtualport></interface>"))
+                  .ok());
 }
 
 TEST_CASE("vfswitch metadata: by namespace URI, not by prefix; bad entries refused") {
-  const std::string itf = "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vfsvf2'/></interface>";
+  const std::string itf =
+      "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target "
+      "dev='vfsvf2'/></interface>";
   FakeSysfs sys;
   const HookConfig c = test_config(sys);
   // Default namespace, a single <port>, another prefix.
   for (const std::string md : {
-           "<ports xmlns='https://vfswitch.dev/xmlns/1'><port mac='52:54:00:00:00:01' profile='web'/></ports>",
+           "<ports xmlns='https://vfswitch.dev/xmlns/1'><port mac='52:54:00:00:00:01' "
+           "profile='web'/></ports>",
            "<x:port xmlns:x='https://vfswitch.dev/xmlns/1' mac='52:54:00:00:00:01' profile='web'/>",
        }) {
     INFO(md);
@@ -129,14 +142,20 @@ TEST_CASE("vfswitch metadata: by namespace URI, not by prefix; bad entries refus
     CHECK(got[0].profile == "web");
   }
   // The same local names in another namespace are not ours: no profile for a vfswitch wire.
-  CHECK(contains(refusal(domain_with(itf, "<o:port xmlns:o='urn:other' mac='52:54:00:00:00:01' profile='web'/>"), c),
-                 "names no port-profile"));
+  CHECK(contains(
+      refusal(
+          domain_with(itf, "<o:port xmlns:o='urn:other' mac='52:54:00:00:00:01' profile='web'/>"),
+          c),
+      "names no port-profile"));
   for (const std::string md : {
-           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port mac='52:54:00:00:00:01'/></v:ports>",
-           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port mac='nope' profile='web'/></v:ports>",
+           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port "
+           "mac='52:54:00:00:00:01'/></v:ports>",
+           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port mac='nope' "
+           "profile='web'/></v:ports>",
            "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:vlan id='3'/></v:ports>",
            "<v:profile xmlns:v='https://vfswitch.dev/xmlns/1'/>",
-           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port mac='52:54:00:00:00:01' profile='web'/>"
+           "<v:ports xmlns:v='https://vfswitch.dev/xmlns/1'><v:port mac='52:54:00:00:00:01' "
+           "profile='web'/>"
            "<v:port mac='52:54:00:00:00:01' profile='db'/></v:ports>",
        }) {
     INFO(md);
@@ -150,55 +169,71 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
   FakeSysfs sys;
   const HookConfig c = test_config(sys);
   SUBCASE("a vfswitch VF without a profile") {
-    auto why = refusal(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vfsvf0'/></interface>"), c);
+    auto why =
+        refusal(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target "
+                            "dev='vfsvf0'/></interface>"),
+                c);
     CHECK(contains(why, "VM t1 interface 0"));
     CHECK(contains(why, "wire vfsvf0"));
     CHECK(contains(why, "names no port-profile"));
   }
   SUBCASE("802.1Qbh and metadata that disagree") {
-    auto why = refusal(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vfsvf0'/>"
-                                   "<virtualport type='802.1Qbh'><parameters profileid='web'/></virtualport></interface>",
-                                   "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' mac='52:54:00:00:00:01' profile='db'/>"),
-                       c);
+    auto why = refusal(
+        domain_with(
+            "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vfsvf0'/>"
+            "<virtualport type='802.1Qbh'><parameters profileid='web'/></virtualport></interface>",
+            "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' mac='52:54:00:00:00:01' "
+            "profile='db'/>"),
+        c);
     CHECK(contains(why, "two port-profiles: web (802.1Qbh profileid) and db (vfswitch metadata)"));
   }
   SUBCASE("a portgroup does not override a profileid libvirt merged from it") {
-    auto got = ports_of(domain_with("<interface type='hostdev'><mac address='52:54:00:00:00:01'/>"
-                                    "<source network='vfswitch' portgroup='gold'/><source><address type='pci' "
-                                    "domain='0' bus='3' slot='0x10' function='0'/></source><virtualport "
-                                    "type='802.1Qbh'><parameters profileid='web'/></virtualport></interface>"),
-                        c);
+    auto got = ports_of(
+        domain_with("<interface type='hostdev'><mac address='52:54:00:00:00:01'/>"
+                    "<source network='vfswitch' portgroup='gold'/><source><address type='pci' "
+                    "domain='0' bus='3' slot='0x10' function='0'/></source><virtualport "
+                    "type='802.1Qbh'><parameters profileid='web'/></virtualport></interface>"),
+        c);
     REQUIRE(got.size() == 1);
     CHECK(got[0].vf == 0);
     CHECK(got[0].profile == "web");
   }
   SUBCASE("metadata claims an interface on a device that is not ours") {
-    auto why = refusal(domain_with("<interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br0'/></interface>",
-                                   "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' mac='52:54:00:00:00:01' profile='web'/>"),
-                       c);
+    auto why =
+        refusal(domain_with("<interface type='bridge'><mac address='52:54:00:00:00:01'/><source "
+                            "bridge='br0'/></interface>",
+                            "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' "
+                            "mac='52:54:00:00:00:01' profile='web'/>"),
+                c);
     CHECK(contains(why, "given to vfswitch by vfswitch metadata"));
     CHECK(contains(why, "no PCI address, no target dev"));
   }
   SUBCASE("a vfswitch network on a VF of another PF") {
-    auto why = refusal(domain_with("<interface type='hostdev'><mac address='52:54:00:00:00:01'/><source network='vfswitch' "
-                                   "portgroup='web'/><source><address type='pci' domain='0' bus='5' slot='0' "
-                                   "function='1'/></source></interface>"),
-                       c);
+    auto why = refusal(
+        domain_with("<interface type='hostdev'><mac address='52:54:00:00:00:01'/><source "
+                    "network='vfswitch' "
+                    "portgroup='web'/><source><address type='pci' domain='0' bus='5' slot='0' "
+                    "function='1'/></source></interface>"),
+        c);
     CHECK(contains(why, "by network vfswitch"));
     CHECK(contains(why, "no VF of this host's eSwitch"));
   }
   SUBCASE("a vfswitch network without a portgroup or profile") {
-    auto why = refusal(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><source network='vfswitch'/>"
+    auto why = refusal(domain_with("<interface type='ethernet'><mac "
+                                   "address='52:54:00:00:00:01'/><source network='vfswitch'/>"
                                    "<target dev='vfsvf1'/></interface>"),
                        c);
     CHECK(contains(why, "without a portgroup"));
   }
   SUBCASE("two interfaces on one VF") {
-    const std::string qbh = "<virtualport type='802.1Qbh'><parameters profileid='web'/></virtualport>";
-    auto why = refusal(domain_with("<interface type='ethernet'><target dev='vfsvf1'/>" + qbh +
-                                   "</interface><interface type='hostdev'><source><address type='pci' bus='3' "
-                                   "slot='0x10' function='1'/></source>" + qbh + "</interface>"),
-                       c);
+    const std::string qbh =
+        "<virtualport type='802.1Qbh'><parameters profileid='web'/></virtualport>";
+    auto why = refusal(
+        domain_with("<interface type='ethernet'><target dev='vfsvf1'/>" + qbh +
+                    "</interface><interface type='hostdev'><source><address type='pci' bus='3' "
+                    "slot='0x10' function='1'/></source>" +
+                    qbh + "</interface>"),
+        c);
     CHECK(contains(why, "interfaces 0 and 1 are both on VF 1"));
   }
   SUBCASE("a hostdev VF with no PF configured is not ours; claimed, it is refused saying so") {
@@ -219,7 +254,9 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
 TEST_CASE("release checks only devices: it detaches even what it could not attach") {
   FakeSysfs sys;
   const HookConfig c = test_config(sys);
-  auto d = parse_domain_xml(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vfsvf2'/></interface>"));
+  auto d = parse_domain_xml(
+      domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target "
+                  "dev='vfsvf2'/></interface>"));
   REQUIRE(d.ok());
   CHECK_FALSE(vfswitch_ports(*d, c, read_vf_directory(c)).ok());
   auto loose = vfswitch_ports(*d, c, read_vf_directory(c), PortCheck::devices_only);
@@ -240,17 +277,21 @@ TEST_CASE("sim wire names and the PF's VFs from sysfs") {
   FakeSysfs sys;
   VfDirectory d = read_vf_directory(test_config(sys));
   CHECK(d.pf_unavailable.empty());
-  CHECK(d.pci_vfs == std::map<std::string, int>{{"0000:03:10.0", 0}, {"0000:03:10.1", 1}, {"0000:03:10.2", 2}, {"0000:03:10.3", 3}});
+  CHECK(d.pci_vfs ==
+        std::map<std::string, int>{
+            {"0000:03:10.0", 0}, {"0000:03:10.1", 1}, {"0000:03:10.2", 2}, {"0000:03:10.3", 3}});
 }
 
 TEST_CASE("hook config: the shipped file, errors by line, environment overrides") {
-  auto shipped = parse_hook_config(read_file(vfs::vsm::testing::repo_root() / "configs/libvirt-hook.conf"), "libvirt-hook.conf");
+  auto shipped = parse_hook_config(
+      read_file(vfs::vsm::testing::repo_root() / "configs/libvirt-hook.conf"), "libvirt-hook.conf");
   REQUIRE_MESSAGE(shipped.ok(), why(shipped));
   CHECK(shipped->socket == "/run/vfswitch/vfswitchd.sock");
   CHECK(shipped->timeout == std::chrono::seconds(5));
   CHECK(shipped->sim_name == "vfs");
 
-  auto c = parse_hook_config("# comment\n\npf = ens1f0\nnetwork = a\nnetwork = b\ntimeout = 0.25\nlog = syslog\n", "f");
+  auto c = parse_hook_config(
+      "# comment\n\npf = ens1f0\nnetwork = a\nnetwork = b\ntimeout = 0.25\nlog = syslog\n", "f");
   REQUIRE(c.ok());
   CHECK(c->pf == "ens1f0");
   CHECK(c->networks == std::set<std::string>{"a", "b"});
@@ -258,17 +299,17 @@ TEST_CASE("hook config: the shipped file, errors by line, environment overrides"
   CHECK(c->log == "syslog");
 
   CHECK(parse_hook_config("pf = ens1f0\nbogus = 1\n", "/etc/x.conf").error().message ==
-        "/etc/x.conf:2: unknown setting 'bogus' (expected socket, timeout, pf, sim-name, network, log)");
+        "/etc/x.conf:2: unknown setting 'bogus' (expected socket, timeout, pf, sim-name, network, "
+        "log)");
   CHECK(contains(parse_hook_config("timeout = 0\n", "f").error().message, "f:1: timeout '0'"));
   CHECK(contains(parse_hook_config("timeout = soon\n", "f").error().message, "f:1:"));
-  CHECK(contains(parse_hook_config("pf\n", "f").error().message, "f:1: 'pf' is not 'name = value'"));
+  CHECK(
+      contains(parse_hook_config("pf\n", "f").error().message, "f:1: 'pf' is not 'name = value'"));
   CHECK(contains(parse_hook_config("pf =\n", "f").error().message, "has no value"));
   CHECK_FALSE(parse_hook_config("pf = a/b\n", "f").ok());
 
   vfs::vsm::testing::TempDir tmp;
-  {
-    std::ofstream(tmp / "hook.conf") << "socket = /from/file.sock\nsim-name = tq1\ntimeout = 9\n";
-  }
+  { std::ofstream(tmp / "hook.conf") << "socket = /from/file.sock\nsim-name = tq1\ntimeout = 9\n"; }
   std::map<std::string, std::string> env{{"VFSWITCH_HOOK_CONFIG", tmp / "hook.conf"},
                                          {"VFSWITCH_SOCKET", "/from/env.sock"}};
   auto lookup = [&](const char* k) -> const char* {

@@ -64,7 +64,22 @@ struct Gen {
       itf.shutdown = coin();
       m.interfaces[itf.number] = itf;
     }
+    for (size_t i = upto(4); i > 0; --i) {
+      UserAccount u;
+      u.name = user_name();
+      u.role = static_cast<Role>(upto(2));
+      m.users[u.name] = u;
+    }
     return m;
+  }
+
+  // A valid Unix login name other than root.
+  std::string user_name() {
+    static const std::string first = "abcdefghijklmnopqrstuvwxyz_";
+    static const std::string rest = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+    std::string s(1, first[upto(first.size() - 1)]);
+    for (size_t n = upto(31); n > 0; --n) s += rest[upto(rest.size() - 1)];
+    return s == "root" ? "roots" : s;
   }
 };
 

@@ -1,0 +1,48 @@
+#include "drivers/sim/sim_rule.h"
+
+namespace vfs::drivers::sim {
+
+Rule* RuleStore::acquire() {
+  uint32_t slot;
+  // A released rule was reset by release(); a new chunk's rules are fresh.
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = next_slot_++;
+    if (slot % kChunk == 0) chunks_.push_back(std::make_unique<Rule[]>(kChunk));
+  }
+  Rule& r = at(slot);
+  const uint32_t generation = next_generation_++;
+  if (next_generation_ == 0) next_generation_ = 1;  // after 2^32 creates: ids may repeat
+  r.id = uint64_t{generation} << 32 | (uint64_t{slot} + 1);
+  ++live_;
+  return &r;
+}
+
+void RuleStore::release(Rule* r) {
+  const uint32_t slot = static_cast<uint32_t>(r->id & 0xffffffffu) - 1;
+  *r = Rule{};  // id 0: free, and its samples go now
+  free_.push_back(slot);
+  --live_;
+}
+
+Rule* RuleStore::find(uint64_t id) const {
+  const uint64_t low = id & 0xffffffffu;
+  if (low == 0 || low > next_slot_) return nullptr;
+  Rule& r = at(static_cast<uint32_t>(low - 1));
+  return r.id == id ? &r : nullptr;
+}
+
+// The chunks stay, as a NIC's rule memory does: the next rules reuse them.
+void RuleStore::clear() {
+  free_.clear();
+  for (uint32_t slot = next_slot_; slot-- > 0;) {
+    Rule& r = at(slot);
+    if (r.id != 0) r = Rule{};
+    free_.push_back(slot);
+  }
+  live_ = 0;
+}
+
+}  // namespace vfs::drivers::sim

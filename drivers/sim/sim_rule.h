@@ -1,0 +1,89 @@
+// drivers/sim/sim_rule.h owns the sim's compiled form of one rte_flow rule: its key (the
+// values its pattern wants, drivers/sim/sim_match.h), its actions as an ordered list of
+// operations (VLAN edits, METER, SAMPLE) followed by one fate, and its counters. A rule is
+// one allocation; the shape of its pattern lives in the classifier's subtable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "drivers/flow_backend.h"
+#include "drivers/sim/sim_flow_table.h"
+#include "drivers/sim/sim_match.h"
+#include "drivers/sim/sim_meters.h"
+
+namespace vfs::drivers::sim {
+
+inline constexpr unsigned kMaxOps = 8;      // edits, METER and SAMPLE actions per rule
+inline constexpr unsigned kMaxSamples = 2;  // SAMPLE actions per rule
+
+// One action that runs before the rule's fate, in the order the rule lists it.
+struct Op {
+  enum class Kind : uint8_t { push_vlan, set_vid, set_pcp, pop_vlan, meter, sample };
+  Kind kind = Kind::push_vlan;
+  uint16_t value = 0;  // push_vlan: TPID; set_vid: VID; set_pcp: PCP; sample: its index
+};
+
+// SAMPLE with ratio 1: a copy of the frame as it is at that point goes to each output.
+struct Sample {
+  uint8_t n_out = 0;
+  std::array<Destination, kMaxOutputs> out{};
+};
+
+class Subtable;
+
+struct Rule {
+  uint64_t id = 0;   // the FlowHandle: generation << 32 | (slot + 1), see RuleStore
+  uint64_t seq = 0;  // insertion order, breaks priority ties
+  uint32_t group = 0;
+  uint32_t priority = 0;
+  MatchKey key;
+  // Kept by the classifier (drivers/sim/sim_classifier.h).
+  Subtable* subtable = nullptr;
+  Rule* next_same_key = nullptr;
+
+  uint8_t n_ops = 0;
+  std::array<Op, kMaxOps> ops{};
+  uint8_t n_samples = 0;
+  std::unique_ptr<std::array<Sample, kMaxSamples>> samples;  // only for rules with SAMPLE
+  Meter* meter = nullptr;  // the METER action's meter (its rule count includes this rule)
+
+  enum class Fate : uint8_t { none, drop, jump, output } fate = Fate::none;
+  uint32_t jump_group = 0;
+  uint8_t n_out = 0;
+  std::array<Destination, kMaxOutputs> out{};
+  bool counted = false;
+  FlowCounters counters;
+};
+
+inline bool runs_before(const Rule* a, const Rule* b) {
+  return a->priority != b->priority ? a->priority < b->priority : a->seq < b->seq;
+}
+
+// The table's rules, in chunks so that they never move and cost no allocation each, found
+// by handle in O(1). A handle carries a generation that no other rule of the store gets
+// (one per create, 2^32 of them), so a stale handle never finds a newer rule.
+class RuleStore {
+ public:
+  // A fresh rule with its id set; its slot is taken until release().
+  Rule* acquire();
+  void release(Rule* r);
+  Rule* find(uint64_t id) const;
+  void clear();  // releases every rule (keeping the memory); handles stay unique
+  size_t size() const { return live_; }
+
+ private:
+  static constexpr uint32_t kChunk = 1024;
+  // A free slot's rule has id 0.
+  Rule& at(uint32_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
+
+  std::vector<std::unique_ptr<Rule[]>> chunks_;
+  std::vector<uint32_t> free_;
+  uint32_t next_slot_ = 0;       // slots ever handed out
+  uint32_t next_generation_ = 1;
+  size_t live_ = 0;
+};
+
+}  // namespace vfs::drivers::sim

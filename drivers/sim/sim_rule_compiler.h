@@ -1,0 +1,31 @@
+// drivers/sim/sim_rule_compiler.h owns the translation of an rte_flow transfer rule into
+// the sim's compiled form (drivers/sim/sim_rule.h): it copies what it needs (the caller's
+// arrays are transient) and refuses what a PMD would refuse, with a typed FlowError that
+// names the item or action.
+#pragma once
+
+#include <vector>
+
+#include <rte_flow.h>
+
+#include "drivers/flow_backend.h"
+#include "drivers/sim/sim_match.h"
+#include "drivers/sim/sim_meters.h"
+#include "drivers/sim/sim_rule.h"
+
+namespace vfs::drivers::sim {
+
+struct CompileContext {
+  const std::vector<uint16_t>& ethdev_ports;  // [sim port] = representor ethdev id
+  const std::vector<int>& unsupported_items;
+  const std::vector<int>& unsupported_actions;
+  const MeterTable& meters;
+};
+
+// Fills r (group, priority, key, actions; r->meter is found but its rule count is the
+// caller's) and the pattern's shape (finished). No state changes on failure.
+FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
+                        const rte_flow_item* pattern, const rte_flow_action* actions, Rule& r,
+                        MatchShape& shape);
+
+}  // namespace vfs::drivers::sim
