@@ -28,8 +28,8 @@ void AccountingLog::record(AccountingRecord r) {
   if (!path_.empty() && !file_failed_) {
     std::string line = format_accounting_record(r) + "\n";
     int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    bool written = fd >= 0 && ::write(fd, line.data(), line.size()) ==
-                                  static_cast<ssize_t>(line.size());
+    bool written =
+        fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     int e = errno;
     if (fd >= 0) ::close(fd);
     if (!written) {

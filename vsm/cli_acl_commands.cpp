@@ -22,8 +22,12 @@ CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, Co
 
 Result<CommandOutput> done() { return CommandOutput{}; }
 
-AclFamily family_of(Mode m) { return m == Mode::config_ipv6_acl ? AclFamily::ipv6 : AclFamily::ipv4; }
-Mode mode_of(AclFamily f) { return f == AclFamily::ipv6 ? Mode::config_ipv6_acl : Mode::config_acl; }
+AclFamily family_of(Mode m) {
+  return m == Mode::config_ipv6_acl ? AclFamily::ipv6 : AclFamily::ipv4;
+}
+Mode mode_of(AclFamily f) {
+  return f == AclFamily::ipv6 ? Mode::config_ipv6_acl : Mode::config_acl;
+}
 
 Result<AccessList*> current_acl(CommandContext& c) {
   AclFamily f = family_of(c.session.mode);
@@ -48,7 +52,8 @@ Result<CommandOutput> add_entry(CommandContext& c, std::optional<uint32_t> seq, 
       return refuse("entry {} of {} access-list {} already exists (remove it with 'no {}')", n,
                     acl_family_keyword(a.family), a.name, n);
   } else {
-    uint64_t next = a.entries.empty() ? kAclSeqStep : uint64_t{a.entries.rbegin()->first} + kAclSeqStep;
+    uint64_t next =
+        a.entries.empty() ? kAclSeqStep : uint64_t{a.entries.rbegin()->first} + kAclSeqStep;
     if (next > kMaxAclSeq)
       return refuse("{} access-list {} has no sequence number left after {}",
                     acl_family_keyword(a.family), a.name, a.entries.rbegin()->first);
@@ -132,38 +137,38 @@ std::vector<CommandSpec> acl_command_rows() {
   for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6}) {
     const std::string kw(acl_family_keyword(f));
     const std::string fam = f == AclFamily::ipv6 ? "IPv6" : "IPv4";
-    rows.push_back(row(config,
-                       {keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
-                       fmt::format("Create an {} access list (or edit it) and enter its entries", fam),
-                       [f](CommandContext& c) -> Result<CommandOutput> {
-                         const std::string& name = c.args[0].text;
-                         auto& acls = c.model.acls(f);
-                         if (!acls.contains(name)) acls[name] = AccessList{name, f, false, {}};
-                         c.session.enter(mode_of(f));
-                         c.session.acl = name;
-                         return done();
-                       }));
-    rows.push_back(row(config,
-                       {keyword("no"), keyword(kw), keyword("access-list"),
-                        word_arg("NAME", kMaxAclNameLen)},
-                       fmt::format("Delete an {} access list no port-profile uses", fam),
-                       [f](CommandContext& c) { return delete_acl(c, f, c.args[0].text); }));
-    rows.push_back(row(config,
-                       {keyword("resequence"), keyword(kw), keyword("access-list"),
-                        word_arg("NAME", kMaxAclNameLen), number_arg("START", 1, kMaxAclSeq),
-                        number_arg("STEP", 1, kMaxAclSeq)},
-                       fmt::format("Renumber the entries of an {} access list", fam),
-                       [f](CommandContext& c) -> Result<CommandOutput> {
-                         auto& acls = c.model.acls(f);
-                         auto it = acls.find(c.args[0].text);
-                         if (it == acls.end())
-                           return refuse("{} access-list {} does not exist",
-                                         acl_family_keyword(f), c.args[0].text);
-                         if (auto r = resequence_acl(it->second, c.args[1].number, c.args[2].number);
-                             !r)
-                           return r.error();
-                         return done();
-                       }));
+    rows.push_back(
+        row(config, {keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
+            fmt::format("Create an {} access list (or edit it) and enter its entries", fam),
+            [f](CommandContext& c) -> Result<CommandOutput> {
+              const std::string& name = c.args[0].text;
+              auto& acls = c.model.acls(f);
+              if (!acls.contains(name)) acls[name] = AccessList{name, f, false, {}};
+              c.session.enter(mode_of(f));
+              c.session.acl = name;
+              return done();
+            }));
+    rows.push_back(
+        row(config,
+            {keyword("no"), keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
+            fmt::format("Delete an {} access list no port-profile uses", fam),
+            [f](CommandContext& c) { return delete_acl(c, f, c.args[0].text); }));
+    rows.push_back(
+        row(config,
+            {keyword("resequence"), keyword(kw), keyword("access-list"),
+             word_arg("NAME", kMaxAclNameLen), number_arg("START", 1, kMaxAclSeq),
+             number_arg("STEP", 1, kMaxAclSeq)},
+            fmt::format("Renumber the entries of an {} access list", fam),
+            [f](CommandContext& c) -> Result<CommandOutput> {
+              auto& acls = c.model.acls(f);
+              auto it = acls.find(c.args[0].text);
+              if (it == acls.end())
+                return refuse("{} access-list {} does not exist", acl_family_keyword(f),
+                              c.args[0].text);
+              if (auto r = resequence_acl(it->second, c.args[1].number, c.args[2].number); !r)
+                return r.error();
+              return done();
+            }));
   }
 
   for (bool permit : {true, false}) {
@@ -171,30 +176,28 @@ std::vector<CommandSpec> acl_command_rows() {
     const std::string help = fmt::format(
         "{} matching packets: PROTO SRC [PORTS] DST [PORTS] [ICMP-TYPE [CODE]] [established]",
         permit ? "Forward" : "Drop");
-    rows.push_back(row(acl, {keyword(verb), text_arg("ENTRY", 200, "PROTO SRC [PORTS] DST [PORTS] ...")},
-                       help + " (numbered 10 after the last entry)",
-                       [permit](CommandContext& c) {
+    rows.push_back(row(acl,
+                       {keyword(verb), text_arg("ENTRY", 200, "PROTO SRC [PORTS] DST [PORTS] ...")},
+                       help + " (numbered 10 after the last entry)", [permit](CommandContext& c) {
                          return add_entry(c, std::nullopt, permit, c.args[0].text);
                        }));
     rows.push_back(row(acl,
                        {number_arg("SEQ", 1, kMaxAclSeq, "Sequence number"), keyword(verb),
                         text_arg("ENTRY", 200, "PROTO SRC [PORTS] DST [PORTS] ...")},
-                       help + " (at sequence number SEQ)",
-                       [permit](CommandContext& c) {
+                       help + " (at sequence number SEQ)", [permit](CommandContext& c) {
                          return add_entry(c, c.args[0].number, permit, c.args[1].text);
                        }));
   }
-  rows.push_back(row(acl, {keyword("no"), number_arg("SEQ", 1, kMaxAclSeq, "Sequence number")},
-                     "Remove the entry with this sequence number",
-                     [](CommandContext& c) -> Result<CommandOutput> {
-                       auto a = current_acl(c);
-                       if (!a) return a.error();
-                       if ((*a)->entries.erase(c.args[0].number) == 0)
-                         return refuse("{} access-list {} has no entry {}",
-                                       acl_family_keyword((*a)->family), (*a)->name,
-                                       c.args[0].number);
-                       return done();
-                     }));
+  rows.push_back(row(
+      acl, {keyword("no"), number_arg("SEQ", 1, kMaxAclSeq, "Sequence number")},
+      "Remove the entry with this sequence number", [](CommandContext& c) -> Result<CommandOutput> {
+        auto a = current_acl(c);
+        if (!a) return a.error();
+        if ((*a)->entries.erase(c.args[0].number) == 0)
+          return refuse("{} access-list {} has no entry {}", acl_family_keyword((*a)->family),
+                        (*a)->name, c.args[0].number);
+        return done();
+      }));
   for (bool on : {true, false}) {
     std::vector<TokenSpec> path{keyword("statistics"), keyword("per-entry")};
     if (!on) path.insert(path.begin(), keyword("no"));
@@ -215,11 +218,12 @@ std::vector<CommandSpec> acl_command_rows() {
     for (bool in : {true, false}) {
       const std::string dir = in ? "in" : "out";
       const std::string what = in ? "from the VM" : "to the VM";
-      rows.push_back(row(prof,
-                         {keyword(kw), keyword("port"), keyword(verb),
-                          word_arg("NAME", kMaxAclNameLen), keyword(dir)},
-                         fmt::format("Filter traffic {} with this access list", what),
-                         [f, in](CommandContext& c) { return set_filter(c, f, in, &c.args[0].text); }));
+      rows.push_back(
+          row(prof,
+              {keyword(kw), keyword("port"), keyword(verb), word_arg("NAME", kMaxAclNameLen),
+               keyword(dir)},
+              fmt::format("Filter traffic {} with this access list", what),
+              [f, in](CommandContext& c) { return set_filter(c, f, in, &c.args[0].text); }));
       rows.push_back(row(prof,
                          {keyword("no"), keyword(kw), keyword("port"), keyword(verb),
                           word_arg("NAME", kMaxAclNameLen), keyword(dir)},
@@ -237,9 +241,10 @@ std::vector<CommandSpec> acl_command_rows() {
     rows.push_back(show_row({keyword(kw), keyword("access-lists")},
                             fmt::format("Show every {} access list", kw),
                             [f](CommandContext& c) { return show_acls(c, f, nullptr); }));
-    rows.push_back(show_row({keyword(kw), keyword("access-lists"), word_arg("NAME", kMaxAclNameLen)},
-                            fmt::format("Show one {} access list", kw),
-                            [f](CommandContext& c) { return show_acls(c, f, &c.args[0].text); }));
+    rows.push_back(
+        show_row({keyword(kw), keyword("access-lists"), word_arg("NAME", kMaxAclNameLen)},
+                 fmt::format("Show one {} access list", kw),
+                 [f](CommandContext& c) { return show_acls(c, f, &c.args[0].text); }));
   }
   return rows;
 }

@@ -272,7 +272,8 @@ std::vector<CommandSpec> config_command_rows() {
                          return done();
                        }));
   }
-  rows.push_back(row(config, {keyword("no"), keyword("username"), word_arg("NAME", kMaxUserNameLen)},
+  rows.push_back(row(config,
+                     {keyword("no"), keyword("username"), word_arg("NAME", kMaxUserNameLen)},
                      "Take a user's role away (the user can no longer connect)",
                      [](CommandContext& c) -> Result<CommandOutput> {
                        if (c.model.users.erase(c.args[0].text) == 0)

@@ -27,9 +27,9 @@ struct CommandContext;  // vsm/cli_commands.h
 
 using ModeSet = uint32_t;
 constexpr ModeSet in_mode(Mode m) { return 1u << static_cast<unsigned>(m); }
-inline constexpr ModeSet kSubModes = in_mode(Mode::config_vlan) |
-                                     in_mode(Mode::config_port_prof) | in_mode(Mode::config_if) |
-                                     in_mode(Mode::config_acl) | in_mode(Mode::config_ipv6_acl);
+inline constexpr ModeSet kSubModes = in_mode(Mode::config_vlan) | in_mode(Mode::config_port_prof) |
+                                     in_mode(Mode::config_if) | in_mode(Mode::config_acl) |
+                                     in_mode(Mode::config_ipv6_acl);
 inline constexpr ModeSet kConfigModes = in_mode(Mode::config) | kSubModes;
 
 struct TokenSpec {

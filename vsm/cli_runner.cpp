@@ -17,8 +17,7 @@ LineResult fail(CliFailure f) { return {false, {}, std::move(f)}; }
 }  // namespace
 
 LineResult run_line(std::string_view line, SwitchModel& model, CliSession& session,
-                    const VethRegistry& registry, ExecEnvironment* env,
-                    const LineAccess& access) {
+                    const VethRegistry& registry, ExecEnvironment* env, const LineAccess& access) {
   std::string_view content = trim(line);
   if (content.empty() || content.front() == '!') return {};
 

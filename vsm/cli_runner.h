@@ -14,7 +14,7 @@ namespace vfs::vsm {
 struct LineResult {
   bool ok = true;
   std::string output;
-  CliFailure failure;  // when !ok
+  CliFailure failure;    // when !ok
   bool is_show = false;  // the line matched a show command (not a configuration change)
 };
 

@@ -351,8 +351,8 @@ std::vector<CommandSpec> exec_command_rows() {
   rows.push_back(show_row({keyword("slowpath"), keyword("counters")},
                           "Show the slow path's packet and drop counters", show_slowpath_counters));
   rows.push_back(show_row({keyword("version")}, "Show the software version", show_version));
-  rows.push_back(show_row({keyword("user-account")}, "Show the users and their roles",
-                          show_user_account));
+  rows.push_back(
+      show_row({keyword("user-account")}, "Show the users and their roles", show_user_account));
   rows.push_back(show_row({keyword("accounting"), keyword("log")},
                           "Show who changed the configuration, when and how it ended",
                           show_accounting_log));

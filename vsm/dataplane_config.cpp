@@ -84,8 +84,8 @@ auto fields(const AddressMatch& m) { return std::tie(m.addr, m.mask); }
 
 bool same(const ResolvedAce& a, const ResolvedAce& b) {
   auto f = [](const ResolvedAce& e) {
-    return std::tie(e.seq, e.permit, e.protocol, e.icmp_type, e.icmp_code, e.established,
-                    e.src_mac, e.src_mac_mask, e.dst_mac, e.dst_mac_mask, e.ethertype);
+    return std::tie(e.seq, e.permit, e.protocol, e.icmp_type, e.icmp_code, e.established, e.src_mac,
+                    e.src_mac_mask, e.dst_mac, e.dst_mac_mask, e.ethertype);
   };
   return f(a) == f(b) && fields(a.src) == fields(b.src) && fields(a.dst) == fields(b.dst) &&
          fields(a.src_port) == fields(b.src_port) && fields(a.dst_port) == fields(b.dst_port);

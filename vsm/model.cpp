@@ -41,7 +41,7 @@ std::vector<uint32_t> SwitchModel::interfaces_inheriting(const std::string& prof
 }
 
 std::vector<std::string> SwitchModel::profiles_using_acl(AclFamily family,
-                                                        const std::string& name) const {
+                                                         const std::string& name) const {
   std::vector<std::string> users;
   for (const auto& [pname, p] : profiles) {
     const std::string& in = family == AclFamily::ipv6 ? p.ipv6_acl_in : p.ip_acl_in;

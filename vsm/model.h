@@ -65,8 +65,8 @@ struct VethInterface {
 };
 
 // Invariants kept by every command: VLAN 1 exists; an interface inherits only a profile
-// that exists; a profile filters only with access lists that exist. A profile may name an access VLAN that is not defined (its ports then fail
-// closed), as NX-OS allows.
+// that exists; a profile filters only with access lists that exist. A profile may name an access
+// VLAN that is not defined (its ports then fail closed), as NX-OS allows.
 struct SwitchModel {
   std::map<uint16_t, Vlan> vlans;
   std::map<std::string, PortProfile> profiles;

@@ -64,16 +64,16 @@ nlohmann::json model_json(const SwitchModel& model) {
   for (const auto& [id, v] : model.vlans) vlans.push_back({{"id", id}, {"name", v.name}});
   nlohmann::json profiles = nlohmann::json::array();
   for (const auto& [name, p] : model.profiles) {
-    profiles.push_back({{"name", name},
-                        {"type", "vethernet"},
-                        {"description", p.description},
-                        {"switchport_mode", switchport_mode_name(p.mode)},
-                        {"access_vlan", p.access_vlan},
-                        {"shutdown", p.shutdown},
-                        {"state_enabled", p.state_enabled},
-                        {"ip_port_access_group", {{"in", p.ip_acl_in}, {"out", p.ip_acl_out}}},
-                        {"ipv6_port_traffic_filter",
-                         {{"in", p.ipv6_acl_in}, {"out", p.ipv6_acl_out}}}});
+    profiles.push_back(
+        {{"name", name},
+         {"type", "vethernet"},
+         {"description", p.description},
+         {"switchport_mode", switchport_mode_name(p.mode)},
+         {"access_vlan", p.access_vlan},
+         {"shutdown", p.shutdown},
+         {"state_enabled", p.state_enabled},
+         {"ip_port_access_group", {{"in", p.ip_acl_in}, {"out", p.ip_acl_out}}},
+         {"ipv6_port_traffic_filter", {{"in", p.ipv6_acl_in}, {"out", p.ipv6_acl_out}}}});
   }
   nlohmann::json itfs = nlohmann::json::array();
   for (const auto& [n, i] : model.interfaces) {
@@ -98,7 +98,10 @@ nlohmann::json model_json(const SwitchModel& model) {
     }
   }
   return {{"users", users},
-          {"access_lists", acls}, {"vlans", vlans}, {"port_profiles", profiles}, {"interfaces", itfs}};
+          {"access_lists", acls},
+          {"vlans", vlans},
+          {"port_profiles", profiles},
+          {"interfaces", itfs}};
 }
 
 }  // namespace vfs::vsm

@@ -163,8 +163,7 @@ void Supervisor::account(const Caller& caller, std::string command, const std::s
                       std::move(command), failure.empty() ? "SUCCESS" : "FAILURE: " + failure});
 }
 
-CliOutcome Supervisor::execute(CliSession& session, std::string_view line,
-                               const Caller& caller) {
+CliOutcome Supervisor::execute(CliSession& session, std::string_view line, const Caller& caller) {
   std::lock_guard<std::mutex> g(mu_);
   auto role = authorize_locked(caller);
   if (!role) {
@@ -174,9 +173,10 @@ CliOutcome Supervisor::execute(CliSession& session, std::string_view line,
   LineAccess access;
   if (*role != Role::network_admin) {
     access.show_only = true;
-    access.refusal = fmt::format("Permission denied: user {} has role {}, which may only run show "
-                                 "commands",
-                                 caller.user, role_name(*role));
+    access.refusal = fmt::format(
+        "Permission denied: user {} has role {}, which may only run show "
+        "commands",
+        caller.user, role_name(*role));
   }
   SwitchModel model = model_;
   CliSession next = session;
@@ -196,13 +196,13 @@ CliOutcome Supervisor::execute(CliSession& session, std::string_view line,
 }
 
 Result<uint32_t> Supervisor::attach(const AttachRequest& req, const Caller& caller) {
-  const std::string what =
-      fmt::format("attach vf {} port-profile {} vm {}", req.vf, req.profile,
-                  req.vm.empty() ? req.vm_uuid : req.vm);
+  const std::string what = fmt::format("attach vf {} port-profile {} vm {}", req.vf, req.profile,
+                                       req.vm.empty() ? req.vm_uuid : req.vm);
   Result<Role> role = authorize(caller);
   if (role && *role == Role::network_operator)
-    role = make_error(EACCES, "Permission denied: user {} has role network-operator, which may "
-                              "not attach VFs",
+    role = make_error(EACCES,
+                      "Permission denied: user {} has role network-operator, which may "
+                      "not attach VFs",
                       caller.user);
   Result<uint32_t> r = role ? attach(req) : Result<uint32_t>(role.error());
   std::lock_guard<std::mutex> g(mu_);
@@ -213,8 +213,9 @@ Result<uint32_t> Supervisor::attach(const AttachRequest& req, const Caller& call
 Result<void> Supervisor::detach(int vf, const Caller& caller) {
   Result<Role> role = authorize(caller);
   if (role && *role == Role::network_operator)
-    role = make_error(EACCES, "Permission denied: user {} has role network-operator, which may "
-                              "not detach VFs",
+    role = make_error(EACCES,
+                      "Permission denied: user {} has role network-operator, which may "
+                      "not detach VFs",
                       caller.user);
   Result<void> r = role ? detach(vf) : Result<void>(role.error());
   std::lock_guard<std::mutex> g(mu_);

@@ -37,7 +37,9 @@ void Subtable::remove_slot(size_t i) {
   --used_;
 }
 
-void Subtable::update_best() { best_ = priorities_.empty() ? UINT32_MAX : priorities_.front().first; }
+void Subtable::update_best() {
+  best_ = priorities_.empty() ? UINT32_MAX : priorities_.front().first;
+}
 
 bool Subtable::insert(Rule* r) {
   if ((used_ + 1) * 2 > slots_.size()) grow();
@@ -202,8 +204,8 @@ Rule* Classifier::lookup_indexed(const Group& g, uint16_t in_port, const Layout&
   return best;
 }
 
-Rule* Classifier::lookup_linear(const Group& g, uint16_t in_port, const Layout& l,
-                                const uint8_t* p, uint32_t len) const {
+Rule* Classifier::lookup_linear(const Group& g, uint16_t in_port, const Layout& l, const uint8_t* p,
+                                uint32_t len) const {
   Rule* best = nullptr;
   MatchKey key;
   for (Rule* r : g.all) {

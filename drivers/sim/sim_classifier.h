@@ -14,9 +14,9 @@
 #pragma once
 
 #include <cstdint>
-#include <utility>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "drivers/sim/sim_match.h"

@@ -15,9 +15,9 @@
 #include <rte_mempool.h>
 
 #include "base/result.h"
+#include "drivers/rx_wakeup.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "drivers/sim/sim_ports.h"
-#include "drivers/rx_wakeup.h"
 #include "drivers/sim/sim_stats.h"
 #include "drivers/sim/sim_vf_ports.h"
 

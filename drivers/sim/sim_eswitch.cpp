@@ -1,5 +1,7 @@
 #include "drivers/sim/sim_eswitch.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -93,6 +95,7 @@ Result<void> check_options(const ESwitchOptions& opt) {
   if (opt.sim_vfs < 0)
     return make_error(EINVAL, "sim {}: VF count {} is negative", opt.sim_name, opt.sim_vfs);
   if (!opt.pool) return make_error(EINVAL, "sim {}: no mbuf pool given", opt.sim_name);
+  if (auto r = sim::check_tap_vfs(opt.sim_name, opt.sim_vfs, opt.sim_tap_vfs); !r) return r;
   if (!(opt.sim_fail_rate >= 0 && opt.sim_fail_rate <= 1))
     return make_error(EINVAL, "sim {}: sim_fail_rate {} is not in [0, 1]", opt.sim_name,
                       opt.sim_fail_rate);
@@ -117,8 +120,8 @@ Result<std::unique_ptr<ESwitch>> make_sim_eswitch(const ESwitchOptions& opt) {
   if (auto r = check_options(opt); !r) return r.error();
 
   // Process-local state first, so that bad options change nothing on the host.
-  auto ports =
-      sim::SimPorts::make(opt.sim_name, sim::wire_names(opt.sim_name, opt.sim_vfs), opt.pool);
+  auto ports = sim::SimPorts::make(
+      opt.sim_name, sim::wire_names(opt.sim_name, opt.sim_vfs, opt.sim_tap_vfs), opt.pool);
   if (!ports) return ports.error();
   std::vector<uint16_t> ethdevs;
   for (const sim::SimPort& p : ports.value()->ports()) ethdevs.push_back(p.rep_port);
@@ -129,10 +132,31 @@ Result<std::unique_ptr<ESwitch>> make_sim_eswitch(const ESwitchOptions& opt) {
   if (!table)
     return make_error(table.error().code, "sim {}: {}", opt.sim_name, table.error().message);
 
-  auto wires = sim::open_wires(opt.sim_name, opt.sim_vfs);
+  auto wires = sim::open_wires(opt.sim_name, opt.sim_vfs, opt.sim_tap_vfs);
   if (!wires) return wires.error();
   return std::unique_ptr<ESwitch>(
       new SimESwitch(opt.sim_name, std::move(ports.value()), std::move(table.value()), opt));
+}
+
+Result<std::vector<int>> parse_sim_tap_vfs(std::string_view text) {
+  std::vector<int> out;
+  if (text.empty()) return out;
+  if (text == "all") return std::vector<int>{kSimAllVfs};
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string_view item = text.substr(at, comma - at);
+    int v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v < 0)
+      return make_error(EINVAL,
+                        "sim tap VFs '{}': '{}' is not a VF index (expected \"all\" or indexes "
+                        "like 0,2,5)",
+                        text, item);
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+    at = comma + 1;
+  }
+  return out;
 }
 
 sim::SimStats sim_stats(const ESwitch& eswitch) {

@@ -16,8 +16,8 @@
 namespace vfs::drivers::sim {
 namespace {
 
-constexpr unsigned kWindowHead = 64;  // room for VLAN pushes in the edit window
-constexpr unsigned kWindowMax = 256;  // frame bytes copied into the edit window
+constexpr unsigned kWindowHead = 64;   // room for VLAN pushes in the edit window
+constexpr unsigned kWindowMax = 256;   // frame bytes copied into the edit window
 constexpr unsigned kMaxSnapshots = 4;  // SAMPLE actions a frame may meet on its way
 
 FlowError flow_error(int code, rte_flow_error_type type, std::string msg) {
@@ -59,7 +59,7 @@ SimCounter apply_edit(const Op& e, Window& w) {
       if (w.len < 16 || !is_vlan_tpid(load_be16(w.data + 12))) return SimCounter::count_;
       uint16_t tci = load_be16(w.data + 14);
       tci = e.kind == Op::Kind::set_vid ? static_cast<uint16_t>((tci & 0xf000) | e.value)
-                                          : static_cast<uint16_t>((tci & 0x1fff) | e.value << 13);
+                                        : static_cast<uint16_t>((tci & 0x1fff) | e.value << 13);
       store_be16(w.data + 14, tci);
       return SimCounter::count_;
     }
@@ -96,7 +96,8 @@ std::string flow_action_name(rte_flow_action_type t) {
 
 void copy_mirror(const Mirror& m, const uint8_t* orig, uint32_t orig_len, uint8_t* out) {
   std::memcpy(out, m.head, m.head_len);
-  if (orig_len > m.tail_off) std::memcpy(out + m.head_len, orig + m.tail_off, orig_len - m.tail_off);
+  if (orig_len > m.tail_off)
+    std::memcpy(out + m.head_len, orig + m.tail_off, orig_len - m.tail_off);
 }
 
 // ---- the table -------------------------------------------------------------------------

@@ -57,11 +57,10 @@ FlowStatus MeterTable::add_profile(uint32_t id, const MeterProfile& p) {
 
 FlowStatus MeterTable::delete_profile(uint32_t id) {
   auto it = profiles_.find(id);
-  if (it == profiles_.end())
-    return meter_error(ENOENT, fmt::format("no meter profile {}", id));
+  if (it == profiles_.end()) return meter_error(ENOENT, fmt::format("no meter profile {}", id));
   if (it->second->meters > 0)
-    return meter_error(EBUSY, fmt::format("meter profile {} is used by {} meter(s)", id,
-                                          it->second->meters));
+    return meter_error(
+        EBUSY, fmt::format("meter profile {} is used by {} meter(s)", id, it->second->meters));
   profiles_.erase(it);
   return Unit{};
 }
@@ -70,8 +69,7 @@ FlowStatus MeterTable::create(uint32_t id, uint32_t profile_id) {
   if (meters_.count(id)) return meter_error(EEXIST, fmt::format("meter {} exists", id));
   auto pit = profiles_.find(profile_id);
   if (pit == profiles_.end())
-    return meter_error(ENOENT,
-                       fmt::format("meter {}: no meter profile {}", id, profile_id));
+    return meter_error(ENOENT, fmt::format("meter {}: no meter profile {}", id, profile_id));
   auto m = std::make_unique<Meter>();
   m->id = id;
   m->profile = pit->second.get();
@@ -85,8 +83,7 @@ FlowStatus MeterTable::destroy(uint32_t id) {
   auto it = meters_.find(id);
   if (it == meters_.end()) return meter_error(ENOENT, fmt::format("no meter {}", id));
   if (it->second->rules > 0)
-    return meter_error(EBUSY,
-                       fmt::format("meter {} is used by {} rule(s)", id, it->second->rules));
+    return meter_error(EBUSY, fmt::format("meter {} is used by {} rule(s)", id, it->second->rules));
   --it->second->profile->meters;
   meters_.erase(it);
   return Unit{};
@@ -109,8 +106,8 @@ void MeterTable::clear() {
 }
 
 bool MeterTable::police(Meter& m, uint32_t len) {
-  const rte_color c = rte_meter_srtcm_color_blind_check(&m.state, &m.profile->rt,
-                                                        clock_.now_ns(), len);
+  const rte_color c =
+      rte_meter_srtcm_color_blind_check(&m.state, &m.profile->rt, clock_.now_ns(), len);
   switch (c) {
     case RTE_COLOR_GREEN:
       ++m.stats.conform_packets;

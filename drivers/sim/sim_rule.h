@@ -81,7 +81,7 @@ class RuleStore {
 
   std::vector<std::unique_ptr<Rule[]>> chunks_;
   std::vector<uint32_t> free_;
-  uint32_t next_slot_ = 0;       // slots ever handed out
+  uint32_t next_slot_ = 0;  // slots ever handed out
   uint32_t next_generation_ = 1;
   size_t live_ = 0;
 };

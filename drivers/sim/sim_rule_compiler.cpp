@@ -93,7 +93,9 @@ int sim_port(const CompileContext& cx, uint32_t ethdev) {
   return -1;
 }
 
-bool listed(const std::vector<int>& v, int t) { return std::find(v.begin(), v.end(), t) != v.end(); }
+bool listed(const std::vector<int>& v, int t) {
+  return std::find(v.begin(), v.end(), t) != v.end();
+}
 
 // What the previous pattern item says the next header is (fully masked fields only).
 struct Announced {
@@ -109,7 +111,7 @@ struct Pattern {
   int src_port = -1;  // sim port, -1 = any
   MatchShape& shape;
   std::array<Values, kMaxSteps> values;  // the first cmp_len bytes of each step are set
-  bool vlan_matched = false;  // a tag is known to be there (for VLAN edits)
+  bool vlan_matched = false;             // a tag is known to be there (for VLAN edits)
 };
 
 FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* pattern, Pattern& out) {
@@ -384,9 +386,9 @@ FlowResult<Destination> output_of(const CompileContext& cx, const rte_flow_actio
   }
   const int p = sim_port(cx, id);
   if (p < 0)
-    return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
-                      fmt::format("sim: {}action {}: port {} is not a port of this eSwitch", where,
-                                  name(), id));
+    return flow_error(
+        EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+        fmt::format("sim: {}action {}: port {} is not a port of this eSwitch", where, name(), id));
   return Destination{a.type == RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR
                          ? Destination::Kind::representor
                          : Destination::Kind::wire,
@@ -414,9 +416,8 @@ FlowResult<Sample> compile_sample(const CompileContext& cx, const rte_flow_actio
   const rte_flow_action* a = c.actions;
   for (unsigned n = 0;; ++n, ++a) {
     if (n == kMaxListLength)
-      return flow_error(
-          EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
-          fmt::format("sim: action SAMPLE: list longer than {} (missing END?)", n));
+      return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+                        fmt::format("sim: action SAMPLE: list longer than {} (missing END?)", n));
     if (a->type == RTE_FLOW_ACTION_TYPE_END) break;
     if (a->type == RTE_FLOW_ACTION_TYPE_VOID) continue;
     if (listed(cx.unsupported_actions, a->type) || !is_output(a->type))
@@ -430,9 +431,9 @@ FlowResult<Sample> compile_sample(const CompileContext& cx, const rte_flow_actio
     auto d = output_of(cx, *a, "SAMPLE list: ");
     if (!d) return d.error();
     if (s.n_out == kMaxOutputs)
-      return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
-                        fmt::format("sim: action SAMPLE: more than {} destinations not supported",
-                                    kMaxOutputs));
+      return flow_error(
+          ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+          fmt::format("sim: action SAMPLE: more than {} destinations not supported", kMaxOutputs));
     s.out[s.n_out++] = d.value();
   }
   if (s.n_out == 0)
@@ -468,9 +469,8 @@ FlowStatus compile_actions(const CompileContext& cx, const rte_flow_action* acti
           fmt::format("sim: action {} conflicts with the rule's other fate action", name()));
     };
     auto edit_after_output = [&] {
-      return flow_error(
-          ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
-          fmt::format("sim: action {} after an output action not supported", name()));
+      return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
+                        fmt::format("sim: action {} after an output action not supported", name()));
     };
     auto needs_tag = [&] {
       return flow_error(

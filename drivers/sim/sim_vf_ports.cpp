@@ -54,8 +54,7 @@ SimCounter VfPorts::from_vf(int vf, PacketBuffer& pkt) {
   };
   if (v.link == VfLinkState::disable) return drop(SimCounter::drop_vf_link_down);
   const bool runt = pkt.len < kEthHeader;
-  if (v.spoofchk && v.mac != VfMac{} &&
-      (runt || std::memcmp(pkt.data + 6, v.mac.data(), 6) != 0))
+  if (v.spoofchk && v.mac != VfMac{} && (runt || std::memcmp(pkt.data + 6, v.mac.data(), 6) != 0))
     return drop(SimCounter::drop_vf_spoof);
   if (has_port_vlan(v.vlan)) {
     if (runt) return drop(SimCounter::drop_edit_failed);
@@ -63,8 +62,8 @@ SimCounter VfPorts::from_vf(int vf, PacketBuffer& pkt) {
     if (pkt.headroom < 4) return drop(SimCounter::drop_no_headroom);
   }
   if (v.rate.max_mbps != 0 &&
-      rte_meter_srtcm_color_blind_check(&v.rate_state, &v.rate_profile, clock_.now_ns(),
-                                        pkt.len) != RTE_COLOR_GREEN)
+      rte_meter_srtcm_color_blind_check(&v.rate_state, &v.rate_profile, clock_.now_ns(), pkt.len) !=
+          RTE_COLOR_GREEN)
     return drop(SimCounter::drop_vf_rate);
   ++v.stats.tx_packets;
   v.stats.tx_bytes += pkt.len;

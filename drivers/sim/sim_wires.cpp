@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/ethtool.h>
+#include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -19,6 +20,7 @@
 #include <netlink/route/link/veth.h>
 
 #include "base/log.h"
+#include "drivers/eswitch.h"
 #include "drivers/sim/sim_eswitch.h"
 
 namespace vfs::drivers::sim {
@@ -80,6 +82,27 @@ Result<void> create_veth(nl_sock* sk, const Wire& w) {
     return make_error(EIO, "sim wire {}/{}: cannot create the veth pair: {}", w.vm_end,
                       w.switch_end, nl_geterror(err));
   return ok();
+}
+
+// A persistent tap (no packet-info header), so that it outlives this process like a VF and
+// QEMU can attach to it by name.
+Result<void> create_tap(const std::string& name) {
+  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(errno, "sim wire {}: cannot open /dev/net/tun: {}", name,
+                      std::strerror(errno));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  Result<void> out = ok();
+  if (::ioctl(fd, TUNSETIFF, &ifr) < 0)
+    out = make_error(errno, "sim wire {}: cannot create the tap (TUNSETIFF): {}", name,
+                     std::strerror(errno));
+  else if (::ioctl(fd, TUNSETPERSIST, 1) < 0)
+    out = make_error(errno, "sim wire {}: cannot make the tap persistent: {}", name,
+                     std::strerror(errno));
+  ::close(fd);
+  return out;
 }
 
 Result<void> delete_link(nl_sock* sk, const std::string& name) {
@@ -153,10 +176,94 @@ Result<void> configure(nl_sock* sk, const Wire& w, const std::string& alias) {
   if (auto r = disable_offloads(w.switch_end); !r) return r;
   disable_ipv6(w.switch_end);
   if (auto r = set_up(sk, w.switch_end, alias); !r) return r;
-  if (w.created) {
+  if (w.created && w.kind == WireKind::veth) {
     if (auto r = disable_offloads(w.vm_end); !r) return r;
     if (auto r = set_up(sk, w.vm_end, ""); !r) return r;
   }
+  return ok();
+}
+
+// "<name>vf<digits>": the name of a VF's tap wire (or of a veth wire's VM end).
+bool is_vf_name_of(const std::string& dev, const std::string& sim_name) {
+  if (dev.rfind(sim_name + "vf", 0) != 0 || dev.size() < sim_name.size() + 3) return false;
+  return dev.find_first_not_of("0123456789", sim_name.size() + 2) == std::string::npos;
+}
+
+const char* type_of(rtnl_link* l) {
+  const char* t = rtnl_link_get_type(l);
+  return t ? t : "";
+}
+
+// Checks the names of one wire; sets w.created if it is to be made.
+Result<void> check_wire(nl_sock* sk, const std::string& sim_name, const std::string& alias,
+                        Wire& w) {
+  const std::string remove_first = fmt::format(
+      "remove the sim's wires first (vfswitchd --sim-teardown --sim-name {})", sim_name);
+  if (w.kind == WireKind::tap) {
+    auto tap = find_link(sk, w.switch_end);
+    if (!tap) return tap.error();
+    if (tap.value()) {
+      rtnl_link* l = tap.value().get();
+      if (alias_of(l) == alias) {
+        if (std::strcmp(type_of(l), "tun") != 0)
+          return make_error(EEXIST, "sim {}: interface {} carries our alias but is not a tap",
+                            sim_name, w.switch_end);
+        w.created = false;
+        return ok();
+      }
+      auto peer = find_link(sk, w.switch_end + "s");
+      if (!peer) return peer.error();
+      if (peer.value() && alias_of(peer.value().get()) == alias)
+        return make_error(EEXIST,
+                          "sim {}: interface {} is the VM end of a veth wire of this sim, and "
+                          "this VF is asked to be a tap; {}",
+                          sim_name, w.switch_end, remove_first);
+      return make_error(EEXIST,
+                        "sim {}: interface {} exists and is not a wire of this sim (ifalias "
+                        "'{}', expected '{}'); remove it or choose another sim name",
+                        sim_name, w.switch_end, alias_of(l), alias);
+    }
+    // The VM end of a veth wire may have gone into a namespace: look at its switch end.
+    auto sw = find_link(sk, w.switch_end + "s");
+    if (!sw) return sw.error();
+    if (sw.value() && alias_of(sw.value().get()) == alias)
+      return make_error(EEXIST,
+                        "sim {}: {} has a veth wire (switch end {}s), and this VF is asked to "
+                        "be a tap; {}",
+                        sim_name, w.switch_end, w.switch_end, remove_first);
+    w.created = true;
+    return ok();
+  }
+
+  auto sw = find_link(sk, w.switch_end);
+  if (!sw) return sw.error();
+  if (sw.value()) {
+    const std::string a = alias_of(sw.value().get());
+    if (a != alias)
+      return make_error(EEXIST,
+                        "sim {}: interface {} exists and is not a wire of this sim (ifalias '{}', "
+                        "expected '{}'); remove it or choose another sim name",
+                        sim_name, w.switch_end, a, alias);
+    if (std::strcmp(type_of(sw.value().get()), "veth") != 0)
+      return make_error(EEXIST, "sim {}: interface {} carries our alias but is not a veth",
+                        sim_name, w.switch_end);
+    w.created = false;
+    return ok();
+  }
+  auto vm = find_link(sk, w.vm_end);
+  if (!vm) return vm.error();
+  if (vm.value()) {
+    if (alias_of(vm.value().get()) == alias)
+      return make_error(EEXIST,
+                        "sim {}: interface {} is a tap wire of this sim, and this VF is asked to "
+                        "be a veth pair; {}",
+                        sim_name, w.vm_end, remove_first);
+    return make_error(EEXIST,
+                      "sim {}: interface {} exists but its switch end {} does not; remove it or "
+                      "choose another sim name",
+                      sim_name, w.vm_end, w.switch_end);
+  }
+  w.created = true;
   return ok();
 }
 
@@ -173,53 +280,43 @@ bool is_switch_end_of(const std::string& dev, const std::string& sim_name) {
 
 std::string wire_alias(const std::string& sim_name) { return "vfswitch-sim:" + sim_name; }
 
-std::vector<Wire> wire_names(const std::string& sim_name, int vfs) {
+std::vector<Wire> wire_names(const std::string& sim_name, int vfs,
+                             const std::vector<int>& tap_vfs) {
+  const bool all_taps = std::find(tap_vfs.begin(), tap_vfs.end(), kSimAllVfs) != tap_vfs.end();
   std::vector<Wire> out;
-  out.push_back({sim_name + "up", sim_name + "ups", false});
+  out.push_back({sim_name + "up", sim_name + "ups", WireKind::veth, false});
   for (int i = 0; i < vfs; ++i) {
     const std::string vm = fmt::format("{}vf{}", sim_name, i);
-    out.push_back({vm, vm + "s", false});
+    if (all_taps || std::find(tap_vfs.begin(), tap_vfs.end(), i) != tap_vfs.end())
+      out.push_back({vm, vm, WireKind::tap, false});
+    else
+      out.push_back({vm, vm + "s", WireKind::veth, false});
   }
   return out;
 }
 
-Result<std::vector<Wire>> open_wires(const std::string& sim_name, int vfs) {
+Result<void> check_tap_vfs(const std::string& sim_name, int vfs, const std::vector<int>& tap_vfs) {
+  for (int i : tap_vfs)
+    if (i != kSimAllVfs && (i < 0 || i >= vfs))
+      return make_error(EINVAL, "sim {}: tap VF {} is out of range (it has VFs 0..{})", sim_name, i,
+                        vfs - 1);
+  return ok();
+}
+
+Result<std::vector<Wire>> open_wires(const std::string& sim_name, int vfs,
+                                     const std::vector<int>& tap_vfs) {
   if (auto r = validate_sim_name(sim_name); !r) return r.error();
   if (vfs < 0 || vfs > kMaxVfs)
     return make_error(EINVAL, "sim {}: {} VFs is out of range 0..{}", sim_name, vfs, kMaxVfs);
+  if (auto r = check_tap_vfs(sim_name, vfs, tap_vfs); !r) return r.error();
   NlSocket sk;
   if (auto r = sk.open(); !r) return r.error();
   const std::string alias = wire_alias(sim_name);
-  std::vector<Wire> wires = wire_names(sim_name, vfs);
+  std::vector<Wire> wires = wire_names(sim_name, vfs, tap_vfs);
 
   // Check every name before creating anything.
-  for (Wire& w : wires) {
-    auto sw = find_link(sk.get(), w.switch_end);
-    if (!sw) return sw.error();
-    if (sw.value()) {
-      const std::string a = alias_of(sw.value().get());
-      const char* type = rtnl_link_get_type(sw.value().get());
-      if (a != alias)
-        return make_error(
-            EEXIST,
-            "sim {}: interface {} exists and is not a wire of this sim (ifalias '{}', "
-            "expected '{}'); remove it or choose another sim name",
-            sim_name, w.switch_end, a, alias);
-      if (!type || std::strcmp(type, "veth") != 0)
-        return make_error(EEXIST, "sim {}: interface {} carries our alias but is not a veth",
-                          sim_name, w.switch_end);
-      w.created = false;
-      continue;
-    }
-    auto vm = find_link(sk.get(), w.vm_end);
-    if (!vm) return vm.error();
-    if (vm.value())
-      return make_error(EEXIST,
-                        "sim {}: interface {} exists but its switch end {} does not; remove it or "
-                        "choose another sim name",
-                        sim_name, w.vm_end, w.switch_end);
-    w.created = true;
-  }
+  for (Wire& w : wires)
+    if (auto r = check_wire(sk.get(), sim_name, alias, w); !r) return r.error();
 
   std::vector<Wire> done;  // created so far, for the rollback
   auto fail = [&](Error e) -> Result<std::vector<Wire>> {
@@ -228,14 +325,19 @@ Result<std::vector<Wire>> open_wires(const std::string& sim_name, int vfs) {
   };
   for (const Wire& w : wires) {
     if (w.created) {
-      if (auto r = create_veth(sk.get(), w); !r) return fail(r.error());
+      auto r = w.kind == WireKind::tap ? create_tap(w.switch_end) : create_veth(sk.get(), w);
+      if (!r) return fail(r.error());
       done.push_back(w);
     }
     if (auto r = configure(sk.get(), w, alias); !r) return fail(r.error());
   }
-  for (const Wire& w : wires)
-    log::info("sim", "wire {} <-> {} {}", w.vm_end, w.switch_end,
-              w.created ? "created" : "adopted");
+  for (const Wire& w : wires) {
+    if (w.kind == WireKind::tap)
+      log::info("sim", "wire {} (tap) {}", w.vm_end, w.created ? "created" : "adopted");
+    else
+      log::info("sim", "wire {} <-> {} {}", w.vm_end, w.switch_end,
+                w.created ? "created" : "adopted");
+  }
   return wires;
 }
 
@@ -281,7 +383,13 @@ Result<void> remove_sim_wires(const std::string& sim_name, int vfs) {
   for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
     auto* l = reinterpret_cast<rtnl_link*>(o);
     const char* n = rtnl_link_get_name(l);
-    if (!n || !sim::is_switch_end_of(n, sim_name)) continue;
+    if (!n) continue;
+    if (sim::is_vf_name_of(n, sim_name)) {
+      // A tap wire carries the alias itself; a veth wire's VM end carries none.
+      if (sim::alias_of(l) == alias) ours.push_back(n);
+      continue;
+    }
+    if (!sim::is_switch_end_of(n, sim_name)) continue;
     (sim::alias_of(l) == alias ? ours : foreign).push_back(n);
   }
   nl_cache_free(cache);

@@ -8,6 +8,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "drivers/eswitch.h"
+#include "drivers/sim/sim_eswitch.h"
+
 namespace po = boost::program_options;
 
 namespace vfs::daemon {
@@ -32,6 +35,9 @@ po::options_description describe(DaemonOptions& o) {
        "sim: time each rule insertion takes")
       ("sim-fail-rate", po::value(&o.sim_fail_rate)->default_value(o.sim_fail_rate),
        "sim: probability (0-1) that a rule insertion fails with EBUSY")
+      ("sim-tap-vfs", po::value<std::string>(),
+       "sim: VFs whose wire is a tap device <NAME>vf<i> for a QEMU guest (libvirt <interface "
+       "type='ethernet'><target dev='<NAME>vf<i>' managed='no'/>): 'all' or indexes like 0,2")
       ("sim-teardown", po::bool_switch(&o.sim_teardown),
        "sim: delete the wires of --sim-name/--sim-vfs and exit")
       ("pci", po::value(&o.pci), "rte_flow: PCI address of the PF (e.g. 0000:03:00.0)")
@@ -137,6 +143,15 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv) {
     std::stringstream ss(vm["sim-unsupported"].as<std::string>());
     for (std::string item; std::getline(ss, item, ',');)
       if (!item.empty()) o.sim_unsupported.push_back(item);
+  }
+  if (vm.count("sim-tap-vfs")) {
+    auto taps = drivers::parse_sim_tap_vfs(vm["sim-tap-vfs"].as<std::string>());
+    if (!taps) return make_error(EINVAL, "--sim-tap-vfs: {}", taps.error().message);
+    o.sim_tap_vfs = taps.value();
+    for (int vf : o.sim_tap_vfs)
+      if (vf != drivers::kSimAllVfs && vf >= o.sim_vfs)
+        return make_error(EINVAL, "--sim-tap-vfs: VF {} is out of range (--sim-vfs {})", vf,
+                          o.sim_vfs);
   }
   if (auto c = check(o); !c.ok()) return c.error();
   return o;

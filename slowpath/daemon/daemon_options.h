@@ -16,6 +16,7 @@ struct DaemonOptions {
   std::string sim_name = "vfs";
   uint32_t sim_capacity = 65536;
   std::vector<std::string> sim_unsupported;
+  std::vector<int> sim_tap_vfs;  // drivers::ESwitchOptions::sim_tap_vfs
   uint32_t sim_insert_latency_us = 0;
   double sim_fail_rate = 0.0;
   bool sim_teardown = false;

@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
   eo.sim_name = opt.sim_name;
   eo.sim_capacity = opt.sim_capacity;
   eo.sim_unsupported = opt.sim_unsupported;
+  eo.sim_tap_vfs = opt.sim_tap_vfs;
   eo.sim_insert_latency_us = opt.sim_insert_latency_us;
   eo.sim_fail_rate = opt.sim_fail_rate;
   eo.pci = opt.pci;

@@ -84,8 +84,12 @@ struct RuleSpec {
 };
 
 void set_mac(rte_ether_addr& a, uint32_t n) {
-  const uint8_t b[6] = {0x02, 0, static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
-                        static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  const uint8_t b[6] = {0x02,
+                        0,
+                        static_cast<uint8_t>(n >> 24),
+                        static_cast<uint8_t>(n >> 16),
+                        static_cast<uint8_t>(n >> 8),
+                        static_cast<uint8_t>(n)};
   std::memcpy(a.addr_bytes, b, 6);
 }
 
@@ -218,9 +222,15 @@ ClassifyResult classify_all(FlowTable& t, unsigned frames, const std::vector<Pro
     std::memcpy(buf.data() + 128, p.frame.data(), p.frame.size());
     PacketBuffer pkt{buf.data() + 128, static_cast<uint32_t>(p.frame.size()), 128};
     switch (t.classify(p.sim_port, pkt).kind) {
-      case Verdict::Kind::forward: ++r.forwarded; break;
-      case Verdict::Kind::drop: ++r.dropped; break;
-      case Verdict::Kind::miss: ++r.missed; break;
+      case Verdict::Kind::forward:
+        ++r.forwarded;
+        break;
+      case Verdict::Kind::drop:
+        ++r.dropped;
+        break;
+      case Verdict::Kind::miss:
+        ++r.missed;
+        break;
     }
   }
   r.time.stop();
@@ -275,9 +285,10 @@ int main(int argc, char** argv) {
   if (!ps.empty()) {
     const unsigned frames = 2'000'000;
     const ClassifyResult c = classify_all(*table, frames, ps);
-    std::printf("sim flow table: classify through 3 groups of %u rules: %s "
-                "(%u forwarded, %u dropped, %u missed)\n",
-                n, rate(frames, c.time, "frames").c_str(), c.forwarded, c.dropped, c.missed);
+    std::printf(
+        "sim flow table: classify through 3 groups of %u rules: %s "
+        "(%u forwarded, %u dropped, %u missed)\n",
+        n, rate(frames, c.time, "frames").c_str(), c.forwarded, c.dropped, c.missed);
   }
 
   {
@@ -312,9 +323,10 @@ int main(int argc, char** argv) {
     const ClassifyResult ri = classify_all(*indexed, 200'000, small_ps);
     const ClassifyResult rl = classify_all(*linear, 20'000, small_ps);
     const double fi = 200'000 / ri.time.cpu(), fl = 20'000 / rl.time.cpu();
-    std::printf("classify through %u rules: indexed %.2f M frames/s, linear %.3f M frames/s "
-                "per CPU second (%.0fx)\n",
-                small, fi / 1e6, fl / 1e6, fi / fl);
+    std::printf(
+        "classify through %u rules: indexed %.2f M frames/s, linear %.3f M frames/s "
+        "per CPU second (%.0fx)\n",
+        small, fi / 1e6, fl / 1e6, fi / fl);
   }
   return 0;
 }

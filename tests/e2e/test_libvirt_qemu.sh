@@ -11,10 +11,10 @@
 # virsh shows the hook's reason; `virsh destroy` unbinds the vNIC and removes its rules.
 # The tap: the sim's own (vfswitchd --sim-tap-vfs) when the daemon has the option, else a
 # tap bridged to the sim's veth wire (the switch sees the same frames either way).
-# Skips (exit 0, with the reason) only when QEMU or libvirt cannot be installed.
+# Skips (exit 77, with the reason) only when QEMU or libvirt cannot be installed.
 source "$(dirname "$0")/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 0; }
+skip() { echo "SKIP: $*"; exit 77; }
 
 HOOK=${VFS_HOOK:-$VFS_BIN/vfswitch-libvirt-hook}
 [[ -x $HOOK ]] || e2e_fail "$HOOK is missing: run tools/build"
@@ -92,6 +92,7 @@ LV_SOCK=$LV/run/libvirt/libvirt-sock
 export LIBVIRT_DEFAULT_URI="qemu:///system?socket=$LV_SOCK"
 e2e_step "virtlogd + libvirtd in a private mount namespace"
 # One shell in the new namespace: it mounts, starts virtlogd, then becomes libvirtd.
+# shellcheck disable=SC2016 # expanded by the inner shell
 unshare -m --propagation private bash -c '
   set -e
   lv=$1

@@ -20,7 +20,8 @@ TEST_CASE("rte_flow backend meters: a port without rte_mtr answers in DPDK's wor
   opt.memory_mb = 256;
   auto eal = vfs::slowpath::eal_init(opt);
   REQUIRE_MESSAGE(eal.ok(), eal.error().message);
-  rte_ring* ring = rte_ring_create("vfs_mtr_test", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* ring =
+      rte_ring_create("vfs_mtr_test", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   REQUIRE(ring != nullptr);
   const int port = rte_eth_from_rings("vfs_mtr_test_port", &ring, 1, &ring, 1, SOCKET_ID_ANY);
   REQUIRE(port >= 0);

@@ -22,7 +22,8 @@ namespace {
 
 constexpr uint16_t kEthdevs[] = {40, 41, 42, 43};
 constexpr uint16_t kPorts = 4;
-const Mac kMacs[] = {{0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+const Mac kMacs[] = {
+    {0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 const uint32_t kAddrs[] = {0x0a000001, 0x0a000102, 0x0a010203, 0xc0a80001};
 const uint16_t kL4Ports[] = {80, 443, 53};
 const uint16_t kVids[] = {1, 2, 3};
@@ -139,9 +140,9 @@ struct RandomRule {
       const unsigned n = 1 + rng() % 2;
       for (unsigned i = 0; i < n; ++i) {
         out[i].port_id = pick(rng, kEthdevs);
-        actions.push_back(flow_action(i == 0 ? RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT
-                                             : RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR,
-                                      &out[i]));
+        actions.push_back(flow_action(
+            i == 0 ? RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT : RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR,
+            &out[i]));
       }
     }
     // Catch-all rules would hide every other rule of their group: keep them rare.

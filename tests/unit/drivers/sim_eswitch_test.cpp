@@ -33,7 +33,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kWait = std::chrono::seconds(5);
 const Mac kMacA = {0x02, 0, 0, 0, 0x5e, 0x0a};
 const Mac kMacB = {0x02, 0, 0, 0, 0x5e, 0x0b};
 

@@ -52,11 +52,10 @@ constexpr MeterProfile kProfile{1'000'000, 1000, 500};
 FlowHandle install_metered(FlowTable& t, uint32_t meter_id) {
   static rte_flow_action_meter conf;
   conf.mtr_id = meter_id;
-  return must_install_rule(t, transfer_attr(),
-                           {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
-                           {flow_action(RTE_FLOW_ACTION_TYPE_COUNT),
-                            flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
-                            flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+  return must_install_rule(
+      t, transfer_attr(), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+      {flow_action(RTE_FLOW_ACTION_TYPE_COUNT), flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
+       flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
 }
 
 }  // namespace
@@ -104,8 +103,8 @@ TEST_CASE("sim meters: rates above the clock's resolution keep their average") {
   const rte_meter_srtcm_profile p = srtcm_profile_ns(1'250'000'000, 1500, 0);
   CHECK(p.cir_bytes_per_period > 1);
   CHECK(p.cir_period >= 100);
-  const double rate = static_cast<double>(p.cir_bytes_per_period) * 1e9 /
-                      static_cast<double>(p.cir_period);
+  const double rate =
+      static_cast<double>(p.cir_bytes_per_period) * 1e9 / static_cast<double>(p.cir_period);
   CHECK(rate == doctest::Approx(1.25e9).epsilon(0.001));
 }
 
@@ -141,10 +140,10 @@ TEST_CASE("sim meters: a red frame stops the rule: no jump, no later sample") {
                      flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
                      flow_action(RTE_FLOW_ACTION_TYPE_SAMPLE, &after.conf),
                      flow_action(RTE_FLOW_ACTION_TYPE_JUMP, &to_g1)});
-  const FlowHandle g1 = must_install_rule(
-      *m.t, transfer_attr(1), {},
-      {flow_action(RTE_FLOW_ACTION_TYPE_COUNT),
-       flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+  const FlowHandle g1 =
+      must_install_rule(*m.t, transfer_attr(1), {},
+                        {flow_action(RTE_FLOW_ACTION_TYPE_COUNT),
+                         flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
 
   const Verdict green = send(*m.t, 100);
   CHECK(green.kind == Verdict::Kind::forward);
@@ -212,10 +211,10 @@ TEST_CASE("sim meters: refusals name the meter or profile") {
     REQUIRE(t.add_meter_profile(1, kProfile).ok());
     REQUIRE(t.create_meter(1, 1).ok());
     rte_flow_action_meter conf{1};
-    auto r = install_rule(t, transfer_attr(), {},
-                          {flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
-                           flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
-                           flow_action(RTE_FLOW_ACTION_TYPE_DROP)});
+    auto r = install_rule(
+        t, transfer_attr(), {},
+        {flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
+         flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf), flow_action(RTE_FLOW_ACTION_TYPE_DROP)});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == ENOTSUP);
   }
@@ -249,7 +248,8 @@ TEST_CASE("flow backend: a NIC without meters answers ENOTSUP by default") {
   class NoMeters final : public FlowBackend {
    public:
     std::string_view name() const override { return "plain"; }
-    FlowStatus validate(const rte_flow_attr&, const rte_flow_item*, const rte_flow_action*) override {
+    FlowStatus validate(const rte_flow_attr&, const rte_flow_item*,
+                        const rte_flow_action*) override {
       return Unit{};
     }
     FlowResult<FlowHandle> create(const rte_flow_attr&, const rte_flow_item*,

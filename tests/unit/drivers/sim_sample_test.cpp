@@ -57,7 +57,8 @@ TEST_CASE("sim sample: copies are the frame as it is where SAMPLE stands in the 
   SampleConf edited(1, {flow_action(RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR, &kRepVf0),
                         flow_action(RTE_FLOW_ACTION_TYPE_VOID),
                         flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf2)});
-  must_install_rule(*t, transfer_attr(), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+  must_install_rule(*t, transfer_attr(),
+                    {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
                     {flow_action(RTE_FLOW_ACTION_TYPE_SAMPLE, &raw.conf),
                      flow_action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push),
                      flow_action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, &vid),
@@ -88,7 +89,8 @@ TEST_CASE("sim sample: copies survive a later drop or a miss, which leaves the f
   SampleConf spy(1, {flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf2)});
   const rte_flow_action_jump to_g1{1};
   const rte_flow_action_of_push_vlan push{rte_cpu_to_be_16(0x88a8)};
-  must_install_rule(*t, transfer_attr(0), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+  must_install_rule(*t, transfer_attr(0),
+                    {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
                     {flow_action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push),
                      flow_action(RTE_FLOW_ACTION_TYPE_SAMPLE, &spy.conf),
                      flow_action(RTE_FLOW_ACTION_TYPE_JUMP, &to_g1)});

@@ -2,6 +2,7 @@
 // for byte: random valid models -> render -> replay -> same model, same text.
 #include <doctest/doctest.h>
 
+#include <iterator>
 #include <random>
 
 #include "vsm/config_replay.h"
@@ -45,6 +46,17 @@ struct Gen {
       auto id = static_cast<uint16_t>(2 + upto(4092));
       m.vlans[id] = Vlan{id, coin() ? default_vlan_name(id) : word(32)};
     }
+    for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6}) {
+      for (size_t i = upto(3); i > 0; --i) {
+        AccessList a;
+        a.name = word(coin() ? 8 : 64);
+        a.family = f;
+        a.statistics_per_entry = coin();
+        for (size_t n = upto(5); n > 0; --n)
+          a.entries[static_cast<uint32_t>(1 + upto(coin() ? 100 : kMaxAclSeq - 1))] = entry(f);
+        m.acls(f)[a.name] = a;
+      }
+    }
     std::vector<std::string> names;
     for (size_t i = upto(6); i > 0; --i) {
       PortProfile p;
@@ -53,6 +65,17 @@ struct Gen {
       p.access_vlan = static_cast<uint16_t>(coin() ? 1 + upto(4093) : 1);
       p.state_enabled = coin();
       p.shutdown = coin();
+      auto pick = [&](AclFamily f) {
+        const auto& acls = m.acls(f);
+        if (acls.empty() || !coin()) return std::string();
+        auto it = acls.begin();
+        std::advance(it, static_cast<long>(upto(acls.size() - 1)));
+        return it->first;
+      };
+      p.ip_acl_in = pick(AclFamily::ipv4);
+      p.ip_acl_out = pick(AclFamily::ipv4);
+      p.ipv6_acl_in = pick(AclFamily::ipv6);
+      p.ipv6_acl_out = pick(AclFamily::ipv6);
       m.profiles[p.name] = p;
       names.push_back(p.name);
     }
@@ -71,6 +94,55 @@ struct Gen {
       m.users[u.name] = u;
     }
     return m;
+  }
+
+  AclAddress address(AclFamily f) {
+    AclAddress a;
+    a.form = static_cast<AclAddress::Form>(upto(f == AclFamily::ipv6 ? 2 : 3));
+    const size_t len = f == AclFamily::ipv6 ? 16 : 4;
+    std::array<uint8_t, 16> raw{};
+    for (size_t i = 0; i < len; ++i) raw[i] = static_cast<uint8_t>(upto(255));
+    a.addr = raw;
+    if (a.form == AclAddress::Form::any) a.addr = {};
+    if (a.form == AclAddress::Form::prefix) {
+      a.prefix_len = static_cast<uint8_t>(upto(len * 8));
+      for (size_t bit = a.prefix_len; bit < 128; ++bit)
+        a.addr[bit / 8] = static_cast<uint8_t>(a.addr[bit / 8] & ~(0x80 >> (bit % 8)));
+    }
+    if (a.form == AclAddress::Form::wildcard) {
+      for (size_t i = 0; i < len; ++i) a.wildcard[i] = static_cast<uint8_t>(upto(255));
+      for (size_t i = 0; i < 16; ++i) a.addr[i] = static_cast<uint8_t>(a.addr[i] & ~a.wildcard[i]);
+    }
+    return a;
+  }
+
+  AclPorts ports() {
+    AclPorts p;
+    p.op = static_cast<PortMatch::Op>(upto(5));
+    if (p.op == PortMatch::Op::any) return p;
+    p.lo = static_cast<uint16_t>(upto(65535));
+    if (p.op == PortMatch::Op::range) p.hi = static_cast<uint16_t>(p.lo + upto(65535 - p.lo));
+    return p;
+  }
+
+  AclEntry entry(AclFamily f) {
+    AclEntry e;
+    e.permit = coin();
+    static const int protos[] = {-1, 6, 17, 1, 58, 47, 0, 255};
+    e.protocol = protos[upto(7)];
+    const int icmp = f == AclFamily::ipv6 ? 58 : 1;
+    e.src = address(f);
+    e.dst = address(f);
+    if (e.protocol == 6 || e.protocol == 17) {
+      e.src_ports = ports();
+      e.dst_ports = ports();
+    }
+    if (e.protocol == icmp && coin()) {
+      e.icmp_type = static_cast<int>(upto(255));
+      if (coin()) e.icmp_code = static_cast<int>(upto(255));
+    }
+    if (e.protocol == 6) e.established = coin();
+    return e;
   }
 
   // A valid Unix login name other than root.

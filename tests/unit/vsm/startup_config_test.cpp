@@ -25,10 +25,14 @@ TEST_CASE("the sample startup-config defines web and db") {
   auto m = sw.supervisor->model();
   CHECK(m.vlans.at(10).name == "web");
   CHECK(m.vlans.at(20).name == "db");
-  CHECK(m.profiles.at("web") == PortProfile{"web", m.profiles.at("web").description,
-                                            SwitchportMode::access, 10, true, false});
-  CHECK(m.profiles.at("db") == PortProfile{"db", m.profiles.at("db").description,
-                                           SwitchportMode::access, 20, true, false});
+  for (auto [name, vlan] : {std::pair<std::string, uint16_t>{"web", 10}, {"db", 20}}) {
+    PortProfile expected;
+    expected.name = name;
+    expected.description = m.profiles.at(name).description;
+    expected.access_vlan = vlan;
+    expected.state_enabled = true;
+    CHECK(m.profiles.at(name) == expected);
+  }
   CHECK(sw.dataplane.last().vlans == std::vector<uint16_t>{1, 10, 20});
   CHECK(sw.supervisor->attach({0, "web", "vm1", "", ""}).ok());
 }
