@@ -140,29 +140,8 @@ TEST_CASE(
   CHECK(representor_wait_for(rep_vf0, fourth).has_value());
 }
 
-TEST_CASE("sim eswitch: an idle sim does not spin a core") {
-  OpenSim s;
-  // The host's IPv6 chatter on fresh VM ends (DAD, router solicitations) is traffic; the
-  // test measures a quiet switch.
-  for (const PortInfo& p : s.sw->ports())
-    REQUIRE(run_quiet("sysctl -w net.ipv6.conf." + p.wire + ".disable_ipv6=1") == 0);
-  REQUIRE(s.sw->start().ok());
-  auto cpu_now = [] {
-    timespec t{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return t.tv_sec * 1'000'000'000LL + t.tv_nsec;
-  };
-  // Measuring idle cost needs an interval; there is no event to await.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // into the deep idle phase
-  const auto cpu0 = cpu_now();
-  const auto wall0 = Clock::now();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const double cpu_ns = static_cast<double>(cpu_now() - cpu0);
-  const double wall_ns = static_cast<double>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - wall0).count());
-  CAPTURE(cpu_ns / wall_ns);
-  CHECK(cpu_ns / wall_ns < 0.02);
-}
+// Idle CPU is a speed target: tests/bench/run measures it (a timed unit test would be
+// flaky on shared machines).
 
 TEST_CASE("sim eswitch: knobs for a flaky NIC and bad options") {
   SUBCASE("injected failures answer the configured errno") {
