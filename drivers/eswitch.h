@@ -50,6 +50,10 @@ class ESwitch {
   // The VF knobs of this eSwitch's PF (drivers/vf_admin.h), owned by the ESwitch, or
   // nullptr if the driver has none.
   virtual VfAdmin* vf_admin() { return nullptr; }
+  // Whether flows() polices with meters (FlowBackend's meter members). Without them the
+  // daemon also limits a policed VF through its max tx rate (VfAdmin). The default, false,
+  // errs on the side of enforcing twice.
+  virtual bool has_meters() const { return false; }
 };
 
 inline constexpr int kSimAllVfs = -1;

@@ -4,8 +4,8 @@
 
 namespace vfs::offload {
 
-OffloadEngine::OffloadEngine(drivers::FlowBackend& nic, const Clock& clock, const PolicyChannel& policy,
-                             OffloadOptions opt)
+OffloadEngine::OffloadEngine(drivers::FlowBackend& nic, const Clock& clock,
+                             const PolicyChannel& policy, OffloadOptions opt)
     : nic_(nic),
       clock_(clock),
       policy_(policy),
@@ -77,7 +77,19 @@ std::vector<RuleEntry> OffloadEngine::rules() const {
   return out;
 }
 
-std::map<uint32_t, VethTotals> OffloadEngine::retired() const {
+std::vector<MeterEntry> OffloadEngine::meters() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<MeterEntry> out;
+  for (const auto& [id, m] : table_.meters()) out.push_back(m);
+  return out;
+}
+
+HwCounters OffloadEngine::hw_counters() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return table_.hw_counters();
+}
+
+HwCounters OffloadEngine::retired_counters() const {
   std::lock_guard<std::mutex> g(mu_);
   return table_.retired();
 }
@@ -108,11 +120,18 @@ void OffloadEngine::handle(const FdbEvent& ev, const PolicySnapshot& policy) {
 }
 
 void OffloadEngine::resync(const PolicySnapshot& policy) {
+  std::map<uint16_t, uint32_t> port_veths;
+  for (uint16_t p = 0; p < policy.ports.size(); ++p)
+    if (policy.ports[p].bound && policy.ports[p].veth != 0) port_veths[p] = policy.ports[p].veth;
+  table_.set_port_veths(std::move(port_veths));
+  std::vector<CompiledMeter> meters;
+  compile_meters(policy, meters);
   std::vector<CompiledRule> desired;
   for (uint16_t p = 0; p < policy.ports.size(); ++p) compile_port_rules(policy, p, desired);
   for (auto it = learned_.begin(); it != learned_.end();) {
     size_t first = desired.size();
-    compile_learned_mac(policy, LearnedMac{it->first.first, it->first.second, it->second.port}, desired);
+    compile_learned_mac(policy, LearnedMac{it->first.first, it->first.second, it->second.port},
+                        desired);
     if (desired.size() == first) {
       it = learned_.erase(it);
       continue;
@@ -121,7 +140,7 @@ void OffloadEngine::resync(const PolicySnapshot& policy) {
     for (size_t i = first; i < desired.size(); ++i) it->second.specs.push_back(desired[i].spec);
     ++it;
   }
-  table_.reconcile(desired);
+  table_.reconcile(desired, meters);
 }
 
 void OffloadEngine::run() {
@@ -138,13 +157,16 @@ void OffloadEngine::run() {
       uint64_t target = resync_requested_;
       resync(*policy);
       resync_done_ = target;
-      log::debug("offload", "policy generation {} compiled: {} rules", policy->generation, table_.size());
+      log::debug("offload", "policy generation {} compiled: {} rules", policy->generation,
+                 table_.size());
     }
     FdbEvent ev;
     while (events_.pop(ev)) {
       handle(ev, *policy);
       ++handled_count_;
     }
+    // Refusals that are due (back-off over, or capacity freed by what was just done).
+    table_.retry_refused();
     done_cv_.notify_all();
     if (clock_.now_ns() >= next_poll) {
       next_poll = clock_.now_ns() + opt_.counter_poll_ns;
@@ -157,7 +179,6 @@ void OffloadEngine::run() {
           if (act.kind == ActionKind::set_vlan_vid) a.vid = static_cast<uint16_t>(act.arg);
         activity_.push(a);  // a full ring only delays aging protection to the next poll
       });
-      table_.retry_refused();
     }
   }
   done_cv_.notify_all();

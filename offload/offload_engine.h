@@ -64,7 +64,11 @@ class OffloadEngine {
   // Waits until every event posted so far has been handled (tests, dumps after traffic).
   void drain();
   std::vector<RuleEntry> rules() const;
-  std::map<uint32_t, VethTotals> retired() const;
+  std::vector<MeterEntry> meters() const;
+  // What the NIC counted, live plus retired (offload/hw_counters.h): never goes back.
+  HwCounters hw_counters() const;
+  // Only what rules and meters that no longer exist counted.
+  HwCounters retired_counters() const;
   uint64_t nic_errors() const;
 
  private:
@@ -86,7 +90,7 @@ class OffloadEngine {
   SpscRing<FdbEvent> events_;
   SpscRing<MacActivity> activity_;
 
-  mutable std::mutex mu_;  // guards table_ and the worker's state below against readers
+  mutable std::mutex mu_;            // guards table_ and the worker's state below against readers
   std::condition_variable cv_;       // wakes the worker
   std::condition_variable done_cv_;  // wakes waiters
   bool running_ = false;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "vsm/dataplane.h"
+
 namespace vfs::offload {
 
 enum class PortKind : uint8_t { uplink, vf };
@@ -22,12 +24,40 @@ struct PortPolicy {
   uint32_t veth = 0;         // vEthernet number, 0 for the uplink
   uint16_t access_vlan = 0;  // access ports
   std::string label;         // "vEthernet3 (vm1)" / "uplink", for logs and dumps
+  // The vEthernet's whole resolved policy (mode, trunk VLANs, ACLs, policers, port
+  // security, source bindings, storm control): the slow path evaluates it and the rule
+  // compiler compiles it (offload/policy_eval.h states the semantics both follow).
+  vsm::ResolvedVeth cfg;
+  // SPAN: ethdev ports that receive a copy of what this port sends (rx on the switch) or
+  // of what is sent to it (tx).
+  std::vector<uint16_t> mirror_rx, mirror_tx;
 };
+
+inline PortPolicy uplink_port_policy() {
+  PortPolicy p;
+  p.kind = PortKind::uplink;
+  p.bound = p.forwarding = true;
+  p.label = "uplink";
+  return p;
+}
+
+// A forwarding access port in `vlan` with no other policy (tests, benches).
+inline PortPolicy access_port_policy(uint32_t veth, uint16_t vlan, std::string label) {
+  PortPolicy p;
+  p.bound = p.forwarding = true;
+  p.veth = veth;
+  p.access_vlan = vlan;
+  p.label = std::move(label);
+  p.cfg.number = veth;
+  p.cfg.access_vlan = vlan;
+  p.cfg.forwarding = true;
+  return p;
+}
 
 struct PolicySnapshot {
   uint64_t generation = 0;
-  std::bitset<4096> vlans;           // VLANs that exist on this switch
-  std::vector<PortPolicy> ports;     // indexed by ethdev port id
+  std::bitset<4096> vlans;        // VLANs that exist on this switch
+  std::vector<PortPolicy> ports;  // indexed by ethdev port id
 
   const PortPolicy* port(uint16_t p) const { return p < ports.size() ? &ports[p] : nullptr; }
 };
@@ -37,7 +67,9 @@ struct PolicySnapshot {
 class PolicyChannel {
  public:
   PolicyChannel() : cur_(std::make_shared<const PolicySnapshot>()) {}
-  std::shared_ptr<const PolicySnapshot> load() const { return cur_.load(std::memory_order_acquire); }
+  std::shared_ptr<const PolicySnapshot> load() const {
+    return cur_.load(std::memory_order_acquire);
+  }
   uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
   void publish(std::shared_ptr<const PolicySnapshot> s) {
     uint64_t g = s->generation;

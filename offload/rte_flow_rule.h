@@ -25,6 +25,7 @@ class RteFlowRule {
  private:
   static constexpr size_t kMaxItems = 8;
   static constexpr size_t kMaxActions = 16;
+  static constexpr size_t kMaxMirrors = 4;
 
   rte_flow_attr attr_{};
   std::array<rte_flow_item, kMaxItems> items_{};
@@ -33,12 +34,23 @@ class RteFlowRule {
   rte_flow_item_ethdev port_spec_{}, port_mask_{};
   rte_flow_item_eth eth_spec_{}, eth_mask_{};
   rte_flow_item_vlan vlan_spec_{}, vlan_mask_{};
+  rte_flow_item_ipv4 ipv4_spec_{}, ipv4_mask_{};
+  rte_flow_item_ipv6 ipv6_spec_{}, ipv6_mask_{};
+  rte_flow_item_tcp tcp_spec_{}, tcp_mask_{};
+  rte_flow_item_udp udp_spec_{}, udp_mask_{};
+  rte_flow_item_icmp icmp_spec_{}, icmp_mask_{};
+  rte_flow_item_icmp6 icmp6_spec_{}, icmp6_mask_{};
 
   std::array<rte_flow_action_ethdev, kMaxActions> port_conf_{};
   std::array<rte_flow_action_jump, kMaxActions> jump_conf_{};
   std::array<rte_flow_action_of_push_vlan, kMaxActions> push_conf_{};
   std::array<rte_flow_action_of_set_vlan_vid, kMaxActions> vid_conf_{};
+  std::array<rte_flow_action_meter, kMaxActions> meter_conf_{};
   rte_flow_action_count count_conf_{};
+  // SAMPLE ratio 1: each mirror's sub-action list is REPRESENTED_PORT, END.
+  std::array<rte_flow_action_sample, kMaxMirrors> sample_conf_{};
+  std::array<rte_flow_action_ethdev, kMaxMirrors> sample_port_{};
+  std::array<std::array<rte_flow_action, 2>, kMaxMirrors> sample_actions_{};
 };
 
 }  // namespace vfs::offload

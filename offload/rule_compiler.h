@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "offload/drop_reason.h"
 #include "offload/policy.h"
 #include "offload/rule_spec.h"
 
@@ -30,17 +31,54 @@ struct LearnedMac {
   auto operator<=>(const LearnedMac&) const = default;
 };
 
+// Chains: the rules of one port's table (its input ACL and QoS groups, or its egress
+// group) are useful only all together: a missing deny would let a later permit match.
+// A rule names the chain it is part of; a rule that sends frames into chains names them
+// in `needs`, and is installed only while every rule of those chains is in the NIC.
+// Otherwise it stays out (state sw, with the reason), frames miss and the slow path
+// decides under the same policy: refused rules never leave traffic unpoliced.
+using ChainId = uint32_t;
+inline constexpr ChainId kNoChain = 0;
+inline ChainId chain_in(uint16_t port) { return 0x10000u | port; }   // groups 1-2 of port
+inline ChainId chain_out(uint16_t port) { return 0x20000u | port; }  // egress group of port
+
 struct CompiledRule {
   RuleSpec spec;
   uint32_t veth = 0;  // owner: the vEthernet the rule belongs to (0 = uplink)
   uint16_t port = 0;  // owner's ethdev port
+  // What the rule's COUNT counts when the rule drops (count_ = it does not drop).
+  DropReason drop_reason = DropReason::count_;
+  // The ACL entry the rule enforces, for per-entry statistics: "ip:NAME", "ipv6:NAME",
+  // "mac:NAME" and the sequence number (0 = implicit deny); "" = none. One ACE may
+  // compile into several rules (port ranges), whose counts add up.
+  std::string acl;
+  uint32_t ace_seq = 0;
+  ChainId chain = kNoChain;
+  std::vector<ChainId> needs;
+};
+
+// A policer the rules' METER actions refer to: srTCM, colour-blind, red dropped.
+struct CompiledMeter {
+  uint32_t id = 0;  // the METER action's mtr_id
+  uint32_t veth = 0;
+  uint16_t port = 0;
+  bool input = true;  // service-policy input (from the VM) or output
+  uint64_t cir_bytes_per_s = 0;
+  uint64_t cbs_bytes = 0;
+  auto operator<=>(const CompiledMeter&) const = default;
 };
 
 // Per-port rules implied by policy alone.
-void compile_port_rules(const PolicySnapshot& policy, uint16_t port, std::vector<CompiledRule>& out);
+void compile_port_rules(const PolicySnapshot& policy, uint16_t port,
+                        std::vector<CompiledRule>& out);
 // Rules for one learned MAC; none when the policy no longer admits it (port unbound, not
 // forwarding, VLAN not the port's).
-void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e, std::vector<CompiledRule>& out);
+void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
+                         std::vector<CompiledRule>& out);
+// The meter id of a port's input or output policer (stable per port and direction).
+uint32_t meter_id(uint16_t port, bool input);
+// The policers of every port.
+void compile_meters(const PolicySnapshot& policy, std::vector<CompiledMeter>& out);
 // True when the policy admits frames from e.port in VLAN e.vid.
 bool admits(const PolicySnapshot& policy, uint16_t port, uint16_t vid);
 

@@ -1,8 +1,25 @@
 // offload/rule_table.h owns vfswitch's mirror of the eSwitch's rule memory: every rule
-// the desired state implies, refcounted by the decisions that need it, with its state on
-// the NIC (hw, sw-only with the NIC's reason, pending, failed), its handle and its
-// counters. It is the only code that calls FlowBackend::create/destroy, so "hardware
-// holds only what desired state implies" (invariant 2) is checked against it.
+// and meter the desired state implies, refcounted by the decisions that need them, with
+// their state on the NIC (hw, sw with the NIC's reason, pending, failed), handles and
+// counters. It is the only code that calls FlowBackend::create/destroy and the meter
+// calls, so "hardware holds only what desired state implies" (invariant 2) is checked
+// against it.
+//
+// Fallback: a rule the NIC refuses stays out (state sw, or failed for EINVAL and other
+// errors that say our compiler is wrong) with the NIC's words as its reason; frames then
+// miss and the slow path decides them under the same policy. Refusals are retried:
+// EBUSY / ETIMEDOUT / EAGAIN with back-off, ENOSPC after any rule was destroyed, never
+// ENOTSUP / EINVAL for the same spec.
+//
+// Chains (offload/rule_compiler.h): a rule whose `needs` names a chain is in the NIC only
+// while every member of that chain is (otherwise it is state sw, the reason naming the
+// chain and the member's own reason), and so is a rule whose METER is not in the NIC.
+// Members go in before the rules that need them and come out after them, so no frame
+// ever meets half a chain.
+//
+// Counters: a rule's COUNT and a meter's stats are attributed when the rule is created
+// (rx / tx / drop reason / ACL entry / policer) and, when it is destroyed, folded into
+// retired totals, so hw_counters() never goes back (invariant 3).
 //
 // Single-threaded: owned by the offload worker. Readers on other threads get copies
 // through OffloadEngine.
@@ -11,11 +28,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "drivers/flow_backend.h"
+#include "offload/hw_counters.h"
 #include "offload/rule_compiler.h"
 #include "offload/rule_spec.h"
 
@@ -24,59 +43,140 @@ namespace vfs::offload {
 enum class RuleState : uint8_t { pending, hw, sw, failed };
 const char* rule_state_name(RuleState s);
 
+// "input chain of port 3" / "output chain of port 3".
+std::string chain_name(ChainId c);
+
 struct RuleEntry {
   RuleSpec spec;
   uint32_t veth = 0;
   uint16_t port = 0;
+  DropReason drop_reason = DropReason::count_;
+  std::string acl;
+  uint32_t ace_seq = 0;
+  ChainId chain = kNoChain;
+  std::vector<ChainId> needs;
+
   RuleState state = RuleState::pending;
-  std::string reason;                 // the NIC's words when not in hw
+  std::string reason;  // the NIC's words, or what holds the rule back, when not in hw
+  int nic_errno = 0;   // the NIC's refusal (0: not refused, e.g. held back by a chain)
   drivers::FlowHandle handle{};
-  uint64_t packets = 0;               // NIC COUNT, cumulative
+  uint64_t packets = 0;  // COUNT over every installation of this entry
   uint64_t bytes = 0;
-  uint64_t last_hit_ns = 0;           // last poll that saw the counter move
-  uint64_t retry_at_ns = 0;           // sw rules refused for capacity are retried
+  uint64_t last_hit_ns = 0;  // last poll that saw the counter move
   uint32_t refs = 0;
+
+  // Retry bookkeeping.
+  uint32_t attempts = 0;        // consecutive transient refusals
+  uint64_t retry_at_ns = 0;     // transient refusals: not before
+  uint64_t refused_at_gen = 0;  // ENOSPC: the destroy generation it was refused at
+
+  // Counter attribution, fixed at creation.
+  bool counts_rx = false;          // group 0 rule matching the owner's port
+  std::vector<uint32_t> tx_veths;  // vEthernets its outputs / mirrors deliver to
+
+  // The current installation's COUNT as last read.
+  uint64_t hw_packets = 0;
+  uint64_t hw_bytes = 0;
 };
 
-struct VethTotals {  // counters of rules that no longer exist, so totals never go back
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
+struct MeterEntry {
+  CompiledMeter meter;
+  bool installed = false;
+  std::string reason;  // the NIC's words when not installed
+  int nic_errno = 0;
+  uint32_t attempts = 0;
+  uint64_t retry_at_ns = 0;
+  drivers::MeterStats stats;  // as last read (cumulative for this meter object)
 };
 
 class RuleTable {
  public:
   RuleTable(drivers::FlowBackend& nic, const Clock& clock) : nic_(nic), clock_(clock) {}
+  ~RuleTable() = default;
+  RuleTable(const RuleTable&) = delete;
+  RuleTable& operator=(const RuleTable&) = delete;
+
+  // Which vEthernet each ethdev port belongs to (0 or absent: none / uplink), for the tx
+  // attribution of rules created from now on.
+  void set_port_veths(std::map<uint16_t, uint32_t> by_port) { port_veths_ = std::move(by_port); }
 
   // One more decision needs this rule: create it on the NIC if it is new.
   void acquire(const CompiledRule& r);
   // One decision less; the rule is destroyed when none is left. Unknown specs are a
   // programming error (the caller recorded what it acquired).
   void release(const RuleSpec& spec);
-  // Makes the table equal `desired` (a multiset: a spec listed twice has two refs).
-  // Stale rules are destroyed before new ones are created, so a change that takes
-  // forwarding away never leaves the old rule racing the new policy.
-  void reconcile(const std::vector<CompiledRule>& desired);
+  // Makes the table equal `desired` (a multiset: a spec listed twice has two refs) and
+  // the meters equal `meters` (by id). Stale rules are destroyed before new ones are
+  // created, so a change that takes forwarding away never leaves the old rule racing the
+  // new policy; meters are created before the rules that use them.
+  void reconcile(const std::vector<CompiledRule>& desired,
+                 const std::vector<CompiledMeter>& meters = {});
   // Destroys everything (the NIC is also flushed by the caller at start).
   void clear();
 
-  // Reads the COUNT of every hw rule; calls on_active(entry) for rules that moved.
+  // Reads the COUNT of every hw rule and the stats of every meter; calls on_active(entry)
+  // for rules whose counter moved.
   void poll_counters(const std::function<void(const RuleEntry&)>& on_active);
-  // Retries rules the NIC refused for a transient reason (ENOSPC, EBUSY, ETIMEDOUT).
+  // Retries refusals that are due: transient ones after their back-off, ENOSPC ones once
+  // a rule was destroyed since. Cheap when nothing waits.
   void retry_refused();
 
   size_t size() const { return rules_.size(); }
   const std::map<RuleSpec, RuleEntry>& entries() const { return rules_; }
-  const std::map<uint32_t, VethTotals>& retired() const { return retired_; }
+  const std::map<uint32_t, MeterEntry>& meters() const { return meters_; }
+  // Live plus retired: never goes back.
+  HwCounters hw_counters() const;
+  const HwCounters& retired() const { return retired_; }
   uint64_t nic_errors() const { return nic_errors_; }
 
  private:
-  void install(RuleEntry& e);
-  void uninstall(RuleEntry& e);
+  struct Chain {
+    std::set<RuleEntry*> members;
+    std::set<RuleEntry*> needers;
+    size_t in_hw = 0;
+  };
+
+  RuleEntry& create_entry(const CompiledRule& r, uint32_t refs);
+  void erase_entry(std::map<RuleSpec, RuleEntry>::iterator it);
+  void link(RuleEntry& e);
+  void unlink(RuleEntry& e);
+  bool chain_complete(ChainId c) const;
+  std::string chain_reason(ChainId c) const;
+  // Why e may not go in now ("" = it may).
+  std::string held_back_by(const RuleEntry& e) const;
+
+  // Creates e on the NIC if nothing holds it back; wakes the needers of a chain it
+  // completes.
+  void put_in(RuleEntry& e);
+  // Destroys e on the NIC, after taking out the hw rules that need its chain.
+  void take_out(RuleEntry& e);
+  void record_refusal(RuleEntry& e, const drivers::FlowError& err);
+  void hold_back(RuleEntry& e, std::string why);
+  // Puts in every held-back rule whose chains and meters are now in the NIC.
+  void settle();
+  void refresh_reasons();
+  uint64_t backoff_ns(uint32_t attempts) const;
+
+  void install_meter(MeterEntry& m);
+  void uninstall_meter(MeterEntry& m);
+  void retire_meter(const MeterEntry& m);
+  void read_count(RuleEntry& e);
+  void add_rule_counts(HwCounters& to, const RuleEntry& e) const;
 
   drivers::FlowBackend& nic_;
   const Clock& clock_;
   std::map<RuleSpec, RuleEntry> rules_;
-  std::map<uint32_t, VethTotals> retired_;
+  std::map<uint32_t, MeterEntry> meters_;
+  std::map<ChainId, Chain> chains_;
+  std::set<RuleEntry*> held_;     // state sw because of a chain or a meter
+  std::set<RuleEntry*> refused_;  // refused for a reason worth retrying
+  // Specs the NIC called unsupported or malformed: not asked again (bounded).
+  std::map<RuleSpec, drivers::FlowError> refused_for_good_;
+  std::map<uint16_t, uint32_t> port_veths_;
+  uint64_t destroy_gen_ = 0;             // grows with every rule destroyed: capacity came back
+  uint64_t retried_gen_ = 0;             // destroy_gen_ at the last retry pass
+  uint64_t next_retry_ns_ = UINT64_MAX;  // earliest back-off end among transient refusals
+  HwCounters retired_;
   uint64_t nic_errors_ = 0;
 };
 

@@ -5,13 +5,16 @@
 
 #include <algorithm>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
 #include "base/log.h"
+#include "offload/acl_match.h"
+#include "offload/frame_layout.h"
+#include "offload/rule_compiler.h"
 #include "slowpath/mac_address.h"
-#include "slowpath/packet_parser.h"
 
 namespace vfs::slowpath {
 namespace {
@@ -44,6 +47,11 @@ SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
   for (const auto& p : ports_) max_port_ = std::max<size_t>(max_port_, p.ethdev_port + 1);
   tx_.resize(max_port_);
   port_counters_ = std::make_unique<PortCounters[]>(max_port_);
+  acl_counters_ = std::make_unique<AclCounters[]>(max_port_);
+  policers_ = std::make_unique<std::array<SoftPolicer, 2>[]>(max_port_);
+  storm_ = std::make_unique<std::array<SoftPolicer, 3>[]>(max_port_);
+  macs_on_port_.assign(max_port_, 0);
+  errdisabled_ = std::make_unique<std::atomic<bool>[]>(max_port_);
 }
 
 SlowPath::~SlowPath() { stop(); }
@@ -105,17 +113,52 @@ bool SlowPath::wait_for_policy(uint64_t gen, uint64_t timeout_ms) const {
 void SlowPath::refresh_policy() {
   uint64_t g = policy_ch_.generation();
   if (g == policy_gen_) return;
+  retire_acl_counts();
   policy_ = policy_ch_.load();
   policy_gen_ = policy_->generation;
+  {
+    std::lock_guard<std::mutex> g(acl_mu_);
+    acl_policy_ = policy_;
+  }
   // Forget what the new policy no longer admits, and say so to the offload engine.
   const auto& pol = *policy_;
   fdb_.remove_if(
       [&](uint16_t vid, const uint8_t*, uint16_t port) { return !offload::admits(pol, port, vid); },
-      [&](uint16_t vid, const uint8_t* mac, uint16_t port) {
-        if (!offload_.post({offload::FdbEvent::removed, {vid, to_mac(mac), port}}))
-          bump(counters_.offload_ring_full);
-      });
+      [&](uint16_t vid, const uint8_t* mac, uint16_t port) { forget(vid, mac, port); });
+  for (size_t port = 0; port < max_port_; ++port) {
+    const offload::PortPolicy* pp = pol.port(static_cast<uint16_t>(port));
+    if (!pp || !pp->bound || !pp->forwarding || !pp->cfg.port_security.enabled)
+      errdisabled_[port].store(false, std::memory_order_relaxed);
+  }
   fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+  for (size_t port = 0; port < max_port_; ++port) {
+    const offload::PortPolicy* pp = pol.port(static_cast<uint16_t>(port));
+    const bool live = pp && pp->bound && pp->forwarding;
+    for (int dir = 0; dir < 2; ++dir) {
+      const auto* want = live ? (dir == 0 ? &pp->cfg.police_in : &pp->cfg.police_out) : nullptr;
+      const bool on = want && want->has_value();
+      configure(policers_[port][static_cast<size_t>(dir)], on, on ? (*want)->cir_bytes_per_s : 0,
+                on ? (*want)->cbs_bytes : 0,
+                live ? pp->label + (dir == 0 ? " police input" : " police output") : "");
+    }
+    // Storm levels are percentages of the port's speed (10 Gb/s when the port says none);
+    // the burst is 10 ms of that rate.
+    rte_eth_link link{};
+    uint64_t mbps = 10000;
+    if (rte_eth_link_get_nowait(static_cast<uint16_t>(port), &link) == 0 && link.link_speed > 0 &&
+        link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+      mbps = link.link_speed;
+    const double levels[3] = {live ? pp->cfg.storm.broadcast : -1,
+                              live ? pp->cfg.storm.multicast : -1,
+                              live ? pp->cfg.storm.unicast : -1};
+    for (size_t c = 0; c < 3; ++c) {
+      const bool on = levels[c] >= 0;
+      const uint64_t rate =
+          on ? static_cast<uint64_t>(levels[c] / 100.0 * static_cast<double>(mbps) * 125000.0) : 0;
+      configure(storm_[port][c], on, rate, std::max<uint64_t>(rate / 100, 64),
+                live ? pp->label + " storm-control" : "");
+    }
+  }
   loaded_gen_.store(policy_gen_, std::memory_order_release);
 }
 
@@ -140,9 +183,9 @@ unsigned SlowPath::poll_once() {
 }
 
 void SlowPath::housekeeping() {
-  size_t n = fdb_.age(clock_.now_ns(), opt_.mac_aging_ns, [&](uint16_t vid, const uint8_t* mac, uint16_t port) {
-    if (!offload_.post({offload::FdbEvent::removed, {vid, to_mac(mac), port}})) bump(counters_.offload_ring_full);
-  });
+  size_t n =
+      fdb_.age(clock_.now_ns(), opt_.mac_aging_ns,
+               [&](uint16_t vid, const uint8_t* mac, uint16_t port) { forget(vid, mac, port); });
   if (n) bump(counters_.aged, n);
   fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
 }
@@ -160,86 +203,283 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
   bump(pc.rx_bytes, rte_pktmbuf_pkt_len(m));
 
   if (m->nb_segs != 1) return drop(m, in_port, DropReason::malformed);
-  ParsedPacket pkt;
-  if (parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &pkt) != ParseStatus::ok)
-    return drop(m, in_port, DropReason::malformed);
-
-  const offload::PortPolicy* pp = policy_->port(in_port);
-  if (!pp || !pp->bound) return drop(m, in_port, DropReason::no_policy);
-  if (!pp->forwarding) return drop(m, in_port, DropReason::port_disabled);
-
-  uint16_t vid;
-  bool tagged;
-  if (pp->kind == offload::PortKind::vf) {
-    if (pkt.vlan_count != 0) return drop(m, in_port, DropReason::vlan);
-    vid = pp->access_vlan;
-    tagged = false;
-  } else {
-    if (pkt.vlan_count != 1 || pkt.vlans[0].tpid != RTE_ETHER_TYPE_VLAN) return drop(m, in_port, DropReason::vlan);
-    vid = pkt.vlans[0].vid;
-    tagged = true;
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  // Policy reads the frame as the NIC's rules do (offload/frame_layout.h), so that both
+  // reach the same verdict; the parser only vets what learning relies on.
+  const offload::FrameLayout l = offload::frame_layout(data, len);
+  const offload::IngressVerdict in = offload::evaluate_ingress(*policy_, in_port, l, data, len);
+  const bool admitted = in.admit || in.reason == DropReason::acl;  // past VLAN admission
+  count_acl_hits(in_port, in);
+  if (admitted && errdisabled(in_port)) return drop(m, in_port, DropReason::port_security);
+  if (admitted && !is_multicast(data + 6)) {
+    if (!secure_source(in_port, in.vid, data + 6))
+      return drop(m, in_port, DropReason::port_security);
+    learn(in_port, in.vid, data + 6);
   }
-  if (!offload::admits(*policy_, in_port, vid)) return drop(m, in_port, DropReason::vlan);
+  if (!in.admit) return drop(m, in_port, in.reason);
+  if (!police(in_port, true, rte_pktmbuf_pkt_len(m))) return drop(m, in_port, DropReason::police);
 
-  if (!is_multicast(pkt.src)) {
-    const LearnOutcome outcome = fdb_.learn(vid, pkt.src, in_port, clock_.now_ns());
-    switch (outcome) {
-      case LearnOutcome::refreshed: break;
-      case LearnOutcome::learned:
-      case LearnOutcome::moved: {
-        bump(outcome == LearnOutcome::moved ? counters_.moved : counters_.learned);
-        if (!offload_.post({offload::FdbEvent::learned, {vid, to_mac(pkt.src), in_port}}))
-          bump(counters_.offload_ring_full);
-        fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
-        break;
-      }
-      case LearnOutcome::table_full: bump(counters_.fdb_full); break;
-    }
+  int out = is_multicast(data) ? -1 : fdb_.lookup(in.vid, data);
+  // rx SPAN copies what passed the port's input policy and goes somewhere, once, as the VM
+  // sent it — where the rules copy it too (offload/rule_compiler.h, group 50 + port).
+  const auto& span_rx = policy_->ports[in_port].mirror_rx;
+  if (out < 0) {
+    if (!storm_allows(in_port, data, len)) return drop(m, in_port, DropReason::storm);
+    mirror(m, span_rx);
+    return flood(m, in_port, l, in);
   }
-
-  int out = is_multicast(pkt.dst) ? -1 : fdb_.lookup(vid, pkt.dst);
-  if (out < 0) return flood(m, in_port, vid, tagged);
   if (out == in_port) return drop(m, in_port, DropReason::same_port);
+  mirror(m, span_rx);
+  const offload::EgressVerdict eg =
+      offload::evaluate_egress(*policy_, static_cast<uint16_t>(out), in.vid, l, data, len);
+  count_acl_hits(static_cast<uint16_t>(out), eg);
+  if (!eg.deliver) return drop(m, static_cast<uint16_t>(out), eg.reason);
+  if (!police(static_cast<uint16_t>(out), false, rte_pktmbuf_pkt_len(m)))
+    return drop(m, static_cast<uint16_t>(out), DropReason::police);
   bump(counters_.forwarded);
-  send(m, static_cast<uint16_t>(out), vid, tagged);
+  send(m, static_cast<uint16_t>(out), in.vid, in.tagged, !eg.untag);
 }
 
-void SlowPath::flood(rte_mbuf* m, uint16_t in_port, uint16_t vid, bool tagged) {
+void SlowPath::flood(rte_mbuf* m, uint16_t in_port, const offload::FrameLayout& l,
+                     const offload::IngressVerdict& in) {
   bump(counters_.flooded);
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = rte_pktmbuf_data_len(m);
   int last = -1;
+  bool last_tag = false;
   for (const auto& p : ports_) {
-    if (p.ethdev_port == in_port || !offload::admits(*policy_, p.ethdev_port, vid)) continue;
+    if (p.ethdev_port == in_port || !offload::admits(*policy_, p.ethdev_port, in.vid)) continue;
+    const offload::EgressVerdict eg =
+        offload::evaluate_egress(*policy_, p.ethdev_port, in.vid, l, data, len);
+    count_acl_hits(p.ethdev_port, eg);
+    if (!eg.deliver) {
+      bump(port_counters_[p.ethdev_port].drops[static_cast<size_t>(eg.reason)]);
+      continue;
+    }
+    if (!police(p.ethdev_port, false, len)) {
+      bump(port_counters_[p.ethdev_port].drops[static_cast<size_t>(DropReason::police)]);
+      continue;
+    }
     if (last >= 0) {
       rte_mbuf* c = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
       if (!c) {
         drop(m, in_port, DropReason::no_buffer);
         return;
       }
-      send(c, static_cast<uint16_t>(last), vid, tagged);
+      send(c, static_cast<uint16_t>(last), in.vid, in.tagged, last_tag);
     }
     last = p.ethdev_port;
+    last_tag = !eg.untag;
   }
   if (last < 0) {
     rte_pktmbuf_free(m);  // nobody else in the VLAN: not a drop, just nowhere to go
     return;
   }
-  send(m, static_cast<uint16_t>(last), vid, tagged);
+  send(m, static_cast<uint16_t>(last), in.vid, in.tagged, last_tag);
 }
 
-void SlowPath::send(rte_mbuf* m, uint16_t out_port, uint16_t vid, bool tagged) {
-  const offload::PortPolicy* op = policy_->port(out_port);
-  const bool want_tag = op && op->kind == offload::PortKind::uplink;
+void SlowPath::forget(uint16_t vid, const uint8_t* mac, uint16_t port) {
+  if (port < max_port_ && macs_on_port_[port] > 0) --macs_on_port_[port];
+  if (!offload_.post({offload::FdbEvent::removed, {vid, to_mac(mac), port}}))
+    bump(counters_.offload_ring_full);
+}
+
+void SlowPath::learn(uint16_t port, uint16_t vid, const uint8_t* mac) {
+  const int before = fdb_.lookup(vid, mac);
+  const LearnOutcome outcome = fdb_.learn(vid, mac, port, clock_.now_ns());
+  switch (outcome) {
+    case LearnOutcome::refreshed:
+      return;
+    case LearnOutcome::learned:
+    case LearnOutcome::moved:
+      bump(outcome == LearnOutcome::moved ? counters_.moved : counters_.learned);
+      if (before >= 0 && static_cast<size_t>(before) < max_port_ && macs_on_port_[before] > 0)
+        --macs_on_port_[before];
+      ++macs_on_port_[port];
+      if (!offload_.post({offload::FdbEvent::learned, {vid, to_mac(mac), port}}))
+        bump(counters_.offload_ring_full);
+      fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+      return;
+    case LearnOutcome::table_full:
+      bump(counters_.fdb_full);
+      return;
+  }
+}
+
+bool SlowPath::secure_source(uint16_t port, uint16_t vid, const uint8_t* mac) {
+  const offload::PortPolicy* pp = policy_->port(port);
+  if (!pp || pp->kind != offload::PortKind::vf || !pp->cfg.port_security.enabled) return true;
+  const auto& ps = pp->cfg.port_security;
+  if (fdb_.lookup(vid, mac) == port) return true;  // already secured here
+  for (const auto& s : ps.static_macs)
+    if (std::equal(s.begin(), s.end(), mac)) return true;
+  if (macs_on_port_[port] < ps.maximum) return true;
+  // Violation. protect: drop; restrict: drop (both counted); shutdown: err-disable the
+  // port, forgetting its MACs so that its rules leave the NIC too.
+  if (ps.violation == vsm::ViolationMode::shutdown && !errdisabled_[port].exchange(true)) {
+    log::warn("slowpath", "{}: port-security violation by {} in VLAN {}: err-disabled", pp->label,
+              offload::mac_str(to_mac(mac)), vid);
+    fdb_.remove_port(port, [&](uint16_t v, const uint8_t* m, uint16_t p) { forget(v, m, p); });
+    fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+  }
+  return false;
+}
+
+void SlowPath::configure(SoftPolicer& sp, bool want, uint64_t cir, uint64_t cbs,
+                         const std::string& what) {
+  if (!want) {
+    sp = SoftPolicer{};
+    return;
+  }
+  if (sp.on && sp.cir == cir && sp.cbs == cbs) return;
+  sp.cir = cir;
+  sp.cbs = cbs;
+  sp.on = true;
+  if (cir == 0) return;  // level 0: nothing of that kind passes
+  rte_meter_srtcm_params prm{cir, std::max<uint64_t>(cbs, 1), 0};
+  if (rte_meter_srtcm_profile_config(&sp.profile, &prm) != 0 ||
+      rte_meter_srtcm_config(&sp.meter, &sp.profile) != 0) {
+    log::error("slowpath", "{}: cannot configure a meter of {} B/s, burst {} B: nothing passes it",
+               what, cir, cbs);
+    sp.cir = 0;
+  }
+}
+
+bool SlowPath::storm_allows(uint16_t port, const uint8_t* dst, uint32_t len) {
+  const bool bcast = std::all_of(dst, dst + 6, [](uint8_t b) { return b == 0xff; });
+  SoftPolicer& sp = storm_[port][bcast ? 0 : is_multicast(dst) ? 1 : 2];
+  if (!sp.on) return true;
+  return sp.cir > 0 && rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, rte_rdtsc(),
+                                                         len) != RTE_COLOR_RED;
+}
+
+bool SlowPath::police(uint16_t port, bool input, uint32_t len) {
+  if (port >= max_port_) return true;
+  SoftPolicer& sp = policers_[port][input ? 0 : 1];
+  const offload::PortPolicy* pp = policy_->port(port);
+  const bool wanted = pp && (input ? pp->cfg.police_in : pp->cfg.police_out).has_value();
+  if (!wanted) return true;
+  PortCounters& pc = port_counters_[port];
+  const size_t d = input ? 0 : 1;
+  // Fail closed: a policer that could not be configured passes nothing.
+  const bool ok =
+      sp.on && sp.cir > 0 &&
+      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, rte_rdtsc(), len) != RTE_COLOR_RED;
+  if (ok) {
+    bump(pc.police_conform_packets[d]);
+    bump(pc.police_conform_bytes[d], len);
+  } else {
+    bump(pc.police_violate_packets[d]);
+    bump(pc.police_violate_bytes[d], len);
+  }
+  return ok;
+}
+
+template <typename V>
+void SlowPath::count_acl_hits(uint16_t port, const V& v) {
+  if (port >= max_port_ || v.n_hits == 0) return;
+  const offload::PortPolicy* pp = policy_->port(port);
+  if (!pp) return;
+  for (uint8_t i = 0; i < v.n_hits; ++i) {
+    const int slot = offload::acl_slot(pp->cfg, v.hits[i].acl);
+    if (slot < 0) continue;
+    const auto& entries = v.hits[i].acl->entries;
+    size_t idx = entries.size();  // the implicit deny
+    if (v.hits[i].seq != 0) {
+      auto it =
+          std::lower_bound(entries.begin(), entries.end(), v.hits[i].seq,
+                           [](const vsm::ResolvedAce& e, uint32_t seq) { return e.seq < seq; });
+      idx = static_cast<size_t>(it - entries.begin());
+    }
+    bump(acl_counters_[port].slot[static_cast<size_t>(slot)][std::min(idx, kAceCounters - 1)]);
+  }
+}
+
+namespace {
+// Calls f(key, seq, counter) for every ACL entry counter of every port under policy.
+template <typename F>
+void for_each_acl_counter(const offload::PolicySnapshot& policy, size_t max_port,
+                          AclCounters* counters, F&& f) {
+  for (uint16_t port = 0; port < std::min(policy.ports.size(), max_port); ++port) {
+    const auto& cfg = policy.ports[port].cfg;
+    for (int slot = 0; slot < static_cast<int>(kAclSlots); ++slot) {
+      const vsm::ResolvedAcl* acl = offload::acl_in_slot(cfg, slot);
+      if (!acl) continue;
+      const std::string key = offload::acl_key(*acl);
+      auto& counts = counters[port].slot[static_cast<size_t>(slot)];
+      for (size_t i = 0; i <= acl->entries.size() && i < kAceCounters; ++i) {
+        // Entries past the last counter share it; it is reported under the first.
+        const uint32_t seq = i < acl->entries.size() ? acl->entries[i].seq : 0;
+        f(key, seq, counts[i]);
+      }
+    }
+  }
+}
+}  // namespace
+
+void SlowPath::retire_acl_counts() {
+  std::lock_guard<std::mutex> g(acl_mu_);
+  if (!acl_policy_) return;
+  for_each_acl_counter(*acl_policy_, max_port_, acl_counters_.get(),
+                       [&](const std::string& key, uint32_t seq, std::atomic<uint64_t>& c) {
+                         const uint64_t n = c.exchange(0, std::memory_order_relaxed);
+                         if (n) acl_retired_[key][seq] += n;
+                       });
+}
+
+nlohmann::json SlowPath::acl_entries_json() const {
+  std::lock_guard<std::mutex> g(acl_mu_);
+  auto all = acl_retired_;
+  if (acl_policy_)
+    for_each_acl_counter(*acl_policy_, max_port_, acl_counters_.get(),
+                         [&](const std::string& key, uint32_t seq, const std::atomic<uint64_t>& c) {
+                           all[key][seq] += c.load(std::memory_order_relaxed);
+                         });
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, seqs] : all) {
+    nlohmann::json per = nlohmann::json::object();
+    for (const auto& [seq, n] : seqs) per[std::to_string(seq)] = n;
+    out[key] = per;
+  }
+  return out;
+}
+
+void SlowPath::mirror(rte_mbuf* m, const std::vector<uint16_t>& to) {
+  for (uint16_t port : to) {
+    if (port >= max_port_) continue;
+    rte_mbuf* c = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+    if (!c) {
+      bump(port_counters_[port].drops[static_cast<size_t>(DropReason::no_buffer)]);
+      continue;
+    }
+    enqueue(c, port);
+  }
+}
+
+void SlowPath::send(rte_mbuf* m, uint16_t out_port, uint16_t vid, bool tagged, bool want_tag) {
   if (want_tag && !tagged) {
     m->vlan_tci = vid;
     if (rte_vlan_insert(&m) != 0) return drop(m, out_port, DropReason::no_buffer);
-  } else if (!want_tag && tagged) {
+  } else if (want_tag) {
+    // A priority-tagged frame from an access port leaves with its VLAN's VID.
+    auto* vh =
+        reinterpret_cast<rte_vlan_hdr*>(rte_pktmbuf_mtod(m, uint8_t*) + 2 * RTE_ETHER_ADDR_LEN + 2);
+    const uint16_t tci = rte_be_to_cpu_16(vh->vlan_tci);
+    if ((tci & 0x0fff) != vid)
+      vh->vlan_tci = rte_cpu_to_be_16(static_cast<uint16_t>((tci & 0xf000) | vid));
+  } else if (tagged) {
     if (rte_vlan_strip(m) != 0) return drop(m, out_port, DropReason::malformed);
     m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
   }
+  const offload::PortPolicy* op = policy_->port(out_port);
+  if (op) mirror(m, op->mirror_tx);
+  enqueue(m, out_port);
+}
+
+void SlowPath::enqueue(rte_mbuf* m, uint16_t out_port) {
   TxQueue& q = tx_[out_port];
-  if (q.n == q.pkts.size()) {
-    flush_tx();
-  }
+  if (q.n == q.pkts.size()) flush_tx();
   q.pkts[q.n++] = m;
 }
 
@@ -253,7 +493,8 @@ void SlowPath::flush_tx() {
     for (uint16_t i = 0; i < sent; ++i) bytes += rte_pktmbuf_pkt_len(q.pkts[i]);
     bump(pc.tx_packets, sent);
     bump(pc.tx_bytes, bytes);
-    for (uint16_t i = sent; i < q.n; ++i) drop(q.pkts[i], static_cast<uint16_t>(port), DropReason::tx_full);
+    for (uint16_t i = sent; i < q.n; ++i)
+      drop(q.pkts[i], static_cast<uint16_t>(port), DropReason::tx_full);
     q.n = 0;
   }
 }
@@ -261,7 +502,8 @@ void SlowPath::flush_tx() {
 nlohmann::json SlowPath::counters_json() const {
   auto rd = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   nlohmann::json drops = nlohmann::json::object();
-  for (size_t i = 0; i < kDropReasonCount; ++i) drops[kDropReasons[i].name] = rd(counters_.drops[i]);
+  for (size_t i = 0; i < kDropReasonCount; ++i)
+    drops[kDropReasons[i].name] = rd(counters_.drops[i]);
   nlohmann::json j = {{"exception_packets", rd(counters_.exception_packets)},
                       {"forwarded", rd(counters_.forwarded)},
                       {"flooded", rd(counters_.flooded)},

@@ -11,17 +11,22 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <rte_mbuf.h>
+#include <rte_meter.h>
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "drivers/eswitch.h"
 #include "offload/offload_engine.h"
 #include "offload/policy.h"
+#include "offload/policy_eval.h"
 #include "slowpath/drop_reason.h"
 #include "slowpath/fdb.h"
 
@@ -30,7 +35,7 @@ namespace vfs::slowpath {
 struct SlowPathOptions {
   uint64_t mac_aging_ns = 300'000'000'000ULL;  // NX-OS default: 300 s
   size_t fdb_capacity = 1 << 16;
-  uint32_t max_idle_sleep_us = 1000;   // timed back-off, without a doorbell
+  uint32_t max_idle_sleep_us = 1000;    // timed back-off, without a doorbell
   uint32_t housekeeping_wake_ms = 100;  // longest sleep on the doorbell
 };
 
@@ -41,6 +46,18 @@ struct PortCounters {
   std::atomic<uint64_t> tx_packets{0};  // sent by the slow path to this port
   std::atomic<uint64_t> tx_bytes{0};
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
+  // Software policers ([0] input, [1] output): frames within and over the rate.
+  std::array<std::atomic<uint64_t>, 2> police_conform_packets{}, police_conform_bytes{};
+  std::array<std::atomic<uint64_t>, 2> police_violate_packets{}, police_violate_bytes{};
+};
+
+// Matches per ACL entry, by position in the ACL (the implicit deny after the last entry),
+// for each of a port's six ACL slots (offload::acl_slot()). Entries past the last
+// counter share it.
+inline constexpr size_t kAclSlots = 6;
+inline constexpr size_t kAceCounters = 128;
+struct AclCounters {
+  std::array<std::array<std::atomic<uint64_t>, kAceCounters>, kAclSlots> slot{};
 };
 
 struct SlowPathCounters {
@@ -59,9 +76,9 @@ class SlowPath {
  public:
   // wakeup: the driver's doorbell (drivers/rx_wakeup.h), or nullptr to poll with a timed
   // back-off when idle.
-  SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool, const offload::PolicyChannel& policy,
-           offload::OffloadEngine& offload, const Clock& clock, SlowPathOptions opt = {},
-           drivers::RxWakeup* wakeup = nullptr);
+  SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
+           const offload::PolicyChannel& policy, offload::OffloadEngine& offload,
+           const Clock& clock, SlowPathOptions opt = {}, drivers::RxWakeup* wakeup = nullptr);
   ~SlowPath();
   SlowPath(const SlowPath&) = delete;
   SlowPath& operator=(const SlowPath&) = delete;
@@ -75,7 +92,14 @@ class SlowPath {
 
   const SlowPathCounters& counters() const { return counters_; }
   const PortCounters* port_counters(uint16_t port) const;
+  // True when port security err-disabled the port (shutdown violation mode).
+  bool errdisabled(uint16_t port) const {
+    return port < max_port_ && errdisabled_[port].load(std::memory_order_relaxed);
+  }
   nlohmann::json counters_json() const;
+  // Software matches per ACL entry under the current policy: {"ip:NAME": {"SEQ": n}},
+  // "0" for the implicit deny; summed over ports. Control threads.
+  nlohmann::json acl_entries_json() const;
   // Waits until the slow path forwards under policy generation >= gen (control threads;
   // wakes a sleeping slow path). False on timeout.
   bool wait_for_policy(uint64_t gen, uint64_t timeout_ms) const;
@@ -94,8 +118,14 @@ class SlowPath {
   void run();
   void refresh_policy();
   void handle(rte_mbuf* m, uint16_t in_port);
-  void flood(rte_mbuf* m, uint16_t in_port, uint16_t vid, bool tagged);
-  void send(rte_mbuf* m, uint16_t out_port, uint16_t vid, bool tagged);
+  void flood(rte_mbuf* m, uint16_t in_port, const offload::FrameLayout& l,
+             const offload::IngressVerdict& in);
+  // tagged: the frame carries a tag now; want_tag: it must leave tagged with vid.
+  void send(rte_mbuf* m, uint16_t out_port, uint16_t vid, bool tagged, bool want_tag);
+  void mirror(rte_mbuf* m, const std::vector<uint16_t>& to);  // SPAN copies, as m is now
+  void enqueue(rte_mbuf* m, uint16_t out_port);
+  template <typename V>
+  void count_acl_hits(uint16_t port, const V& verdict);
   void flush_tx();
   void drop(rte_mbuf* m, uint16_t port, DropReason r);
   void housekeeping();
@@ -110,8 +140,39 @@ class SlowPath {
   std::shared_ptr<const offload::PolicySnapshot> policy_;
   uint64_t policy_gen_ = UINT64_MAX;
   Fdb fdb_;
-  std::vector<TxQueue> tx_;                         // by ethdev port id
-  std::unique_ptr<PortCounters[]> port_counters_;   // by ethdev port id
+  std::vector<TxQueue> tx_;                        // by ethdev port id
+  std::unique_ptr<PortCounters[]> port_counters_;  // by ethdev port id
+  std::unique_ptr<AclCounters[]> acl_counters_;    // by ethdev port id
+  // Per-entry counts outlive policy changes: at each change the slow-path thread folds
+  // the per-port arrays into acl_retired_ by (ACL, sequence) and zeroes them. acl_mu_ is
+  // taken then and by readers, never per packet.
+  mutable std::mutex acl_mu_;
+  std::map<std::string, std::map<uint32_t, uint64_t>> acl_retired_;
+  std::shared_ptr<const offload::PolicySnapshot> acl_policy_;  // what the arrays count under
+  void retire_acl_counts();
+  // The slow path's own srTCM per port and direction, for the frames it forwards: the
+  // same `police` the rules' METER actions apply in the NIC.
+  struct SoftPolicer {
+    bool on = false;
+    uint64_t cir = 0, cbs = 0;
+    rte_meter_srtcm_profile profile{};
+    rte_meter_srtcm meter{};
+  };
+  std::unique_ptr<std::array<SoftPolicer, 2>[]> policers_;  // by ethdev port id
+  // Storm control per port: [0] broadcast, [1] multicast, [2] unknown unicast. Flooding
+  // is always the slow path's, so this is where the levels are enforced.
+  std::unique_ptr<std::array<SoftPolicer, 3>[]> storm_;
+  bool storm_allows(uint16_t port, const uint8_t* dst, uint32_t len);
+  void configure(SoftPolicer& sp, bool want, uint64_t cir, uint64_t cbs, const std::string& what);
+  bool police(uint16_t port, bool input, uint32_t len);  // false: over the rate
+  // Port security: may (vid, mac) be learned on port? Applies the violation mode.
+  bool secure_source(uint16_t port, uint16_t vid, const uint8_t* mac);
+  void forget(uint16_t vid, const uint8_t* mac, uint16_t port);  // an FDB entry went away
+  void learn(uint16_t port, uint16_t vid, const uint8_t* mac);
+  std::vector<uint32_t> macs_on_port_;  // FDB entries per port (port security's count)
+  // Err-disabled by a port-security violation in shutdown mode; cleared when the port is
+  // shut down administratively (NX-OS: shutdown / no shutdown recovers it).
+  std::unique_ptr<std::atomic<bool>[]> errdisabled_;
   size_t max_port_ = 0;
   SlowPathCounters counters_;
   std::atomic<size_t> fdb_size_{0};

@@ -193,11 +193,99 @@ std::string render_ports(const AclPorts& p) {
 
 int icmp_protocol(AclFamily f) { return f == AclFamily::ipv6 ? kIcmpV6 : kIcmp; }
 
+Result<MacMatch> parse_mac_match(Words& w) {
+  MacMatch m;
+  if (w.take_if("any")) return m;
+  if (w.take_if("host")) {
+    auto tok = w.take();
+    auto mac = parse_mac(tok);
+    if (!mac) return bad(tok, "a MAC address (EEEE.EEEE.EEEE) after host");
+    m.form = MacMatch::Form::host;
+    m.addr = *mac;
+    return m;
+  }
+  auto tok = w.take();
+  auto mac = parse_mac(tok);
+  if (!mac) return bad(tok, "any, host MAC or MAC MASK (EEEE.EEEE.EEEE)");
+  auto mtok = w.take();
+  auto mask = parse_mac(mtok);
+  if (!mask) return bad(mtok, "a MAC mask (EEEE.EEEE.EEEE, 1 bits ignored) after the address");
+  m.form = MacMatch::Form::masked;
+  m.wildcard = *mask;
+  for (size_t i = 0; i < 6; ++i) m.addr[i] = static_cast<uint8_t>((*mac)[i] & ~m.wildcard[i]);
+  return m;
+}
+
+std::string render_mac_match(const MacMatch& m) {
+  switch (m.form) {
+    case MacMatch::Form::any:
+      return "any";
+    case MacMatch::Form::host:
+      return "host " + format_mac(m.addr);
+    case MacMatch::Form::masked:
+      return format_mac(m.addr) + " " + format_mac(m.wildcard);
+  }
+  return "any";
+}
+
+MacBytes mac_match_mask(const MacMatch& m) {
+  MacBytes out{};
+  if (m.form == MacMatch::Form::host) out.fill(0xff);
+  if (m.form == MacMatch::Form::masked) {
+    for (size_t i = 0; i < 6; ++i) out[i] = static_cast<uint8_t>(~m.wildcard[i]);
+  }
+  return out;
+}
+
+// 0xHHHH (at least 0x0600: below are 802.3 lengths) or a name NX-OS knows.
+std::optional<int> parse_ethertype(std::string_view tok) {
+  static const std::pair<const char*, int> names[] = {
+      {"ip", 0x0800}, {"arp", 0x0806}, {"ipv6", 0x86dd}, {"rarp", 0x8035}};
+  for (const auto& [n, v] : names)
+    if (iequals(tok, n)) return v;
+  if (tok.size() < 3 || tok.size() > 6 || tok[0] != '0' || (tok[1] != 'x' && tok[1] != 'X'))
+    return std::nullopt;
+  int v = 0;
+  for (char c : tok.substr(2)) {
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + d;
+  }
+  if (v < 0x0600) return std::nullopt;
+  return v;
+}
+
+Result<AclEntry> parse_mac_entry(bool permit, std::string_view text) {
+  Words w(text);
+  AclEntry e;
+  e.permit = permit;
+  auto src = parse_mac_match(w);
+  if (!src) return src.error();
+  e.src_mac = *src;
+  auto dst = parse_mac_match(w);
+  if (!dst) return dst.error();
+  e.dst_mac = *dst;
+  if (!w.done()) {
+    auto tok = w.take();
+    auto type = parse_ethertype(tok);
+    if (!type) return bad(tok, "an EtherType (0x0600-0xffff, ip, arp, ipv6, rarp) or the end");
+    e.ethertype = *type;
+  }
+  if (!w.done()) return bad(w.peek(), "the end of the entry");
+  return e;
+}
+
 }  // namespace
 
-std::string_view acl_family_keyword(AclFamily f) { return f == AclFamily::ipv6 ? "ipv6" : "ip"; }
+std::string_view acl_family_keyword(AclFamily f) {
+  return f == AclFamily::ipv6 ? "ipv6" : f == AclFamily::mac ? "mac" : "ip";
+}
 
 Result<AclEntry> parse_acl_entry(bool permit, std::string_view text, AclFamily f) {
+  if (f == AclFamily::mac) return parse_mac_entry(permit, text);
   Words w(text);
   AclEntry e;
   e.permit = permit;
@@ -252,6 +340,11 @@ Result<AclEntry> parse_acl_entry(bool permit, std::string_view text, AclFamily f
 
 std::string render_acl_entry(const AclEntry& e, AclFamily f) {
   std::string out = e.permit ? "permit " : "deny ";
+  if (f == AclFamily::mac) {
+    out += render_mac_match(e.src_mac) + ' ' + render_mac_match(e.dst_mac);
+    if (e.ethertype >= 0) out += fmt::format(" 0x{:04x}", e.ethertype);
+    return out;
+  }
   if (e.protocol < 0)
     out += acl_family_keyword(f);
   else if (e.protocol == kTcp)
@@ -287,6 +380,15 @@ ResolvedAcl resolve_acl(const AccessList& acl) {
     a.icmp_type = e.icmp_type;
     a.icmp_code = e.icmp_code;
     a.established = e.established;
+    if (acl.family == AclFamily::mac) {
+      a.src = {};
+      a.dst = {};
+      a.src_mac = e.src_mac.addr;
+      a.src_mac_mask = mac_match_mask(e.src_mac);
+      a.dst_mac = e.dst_mac.addr;
+      a.dst_mac_mask = mac_match_mask(e.dst_mac);
+      a.ethertype = e.ethertype;
+    }
     r.entries.push_back(a);
   }
   return r;

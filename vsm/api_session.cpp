@@ -10,6 +10,8 @@
 #include <fmt/core.h>
 
 #include "base/log.h"
+#include "vsm/cli_commands.h"
+#include "vsm/cli_completion.h"
 
 namespace vfs::vsm {
 namespace {
@@ -140,14 +142,15 @@ json ApiSession::dispatch(const json& req) {
   if (op == "cli") return run_cli(req);
   if (op == "attach") return attach(req);
   if (op == "detach") return detach(req);
+  if (op == "complete") return complete(req);
   if (op == "dump-rules" || op == "counters") {
     if (auto e = Fields(req, op).unknown({})) return *e;
     if (auto role = supervisor_.authorize(caller_); !role) return error(role.error().message);
     if (op == "dump-rules") return {{"ok", true}, {"rules", supervisor_.rules_json()}};
     return {{"ok", true}, {"counters", supervisor_.counters_json()}};
   }
-  return error(
-      fmt::format("unknown op '{}' (expected cli, attach, detach, dump-rules or counters)", op));
+  return error(fmt::format(
+      "unknown op '{}' (expected cli, complete, attach, detach, dump-rules or counters)", op));
 }
 
 json ApiSession::run_cli(const json& req) {
@@ -182,6 +185,47 @@ json ApiSession::run_cli(const json& req) {
   }
   return {
       {"ok", true}, {"output", output}, {"mode", mode_name(cli_.mode)}, {"prompt", cli_.prompt()}};
+}
+
+namespace {
+
+// The mode named name ("config-port-prof"), if any.
+std::optional<Mode> mode_named(std::string_view name) {
+  for (unsigned m = 0; m < 32; ++m) {
+    std::string_view n = mode_name(static_cast<Mode>(m));
+    if (n == "?") break;
+    if (n == name) return static_cast<Mode>(m);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+json ApiSession::complete(const json& req) {
+  Fields f(req, "complete");
+  if (auto e = f.unknown({"line", "mode"})) return *e;
+  json err;
+  auto line = f.string("line", true, err);
+  if (!line) return err;
+  auto mode_text = f.string("mode", false, err);
+  if (!mode_text) return err;
+  Mode mode = cli_.mode;
+  if (!mode_text->empty()) {
+    auto m = mode_named(*mode_text);
+    if (!m) return error(fmt::format("'mode' in complete request: unknown mode '{}'", *mode_text));
+    mode = *m;
+  }
+  if (auto role = supervisor_.authorize(caller_); !role) return error(role.error().message);
+  Completion c = complete_line(command_table(), *line, mode);
+  if (c.failure) {
+    json resp = error("% " + c.failure->message);
+    if (c.failure->column >= 0) resp["error_column"] = c.failure->column;
+    return resp;
+  }
+  json choices = json::array();
+  for (const auto& ch : c.choices)
+    choices.push_back({{"word", ch.word}, {"help", ch.help}, {"keyword", ch.keyword}});
+  return {{"ok", true}, {"word_start", c.word_start}, {"can_end", c.can_end}, {"choices", choices}};
 }
 
 json ApiSession::attach(const json& req) {

@@ -14,6 +14,11 @@
 //   {"op":"detach","vf":1}                         -> {"ok":true}
 //   {"op":"dump-rules"}                            -> {"ok":true,"rules":[...]}
 //   {"op":"counters"}                              -> {"ok":true,"counters":{...}}
+//   {"op":"complete","line":"sh int ","mode":"exec"}  (`?` and TAB; mode optional: the
+//     connection's session mode by default)
+//     -> {"ok":true,"word_start":7,"can_end":false,
+//         "choices":[{"word":"brief","help":"...","keyword":true},...]}
+//     -> {"ok":false,"error":"% Invalid command at '^' marker.","error_column":3}
 //   anything wrong                                 -> {"ok":false,"error":"..."}
 // Every request is made with the rights of the peer's role (Supervisor::authorize): a
 // user with no role gets an error for everything.
@@ -51,6 +56,7 @@ class ApiSession {
   nlohmann::json run_cli(const nlohmann::json& req);
   nlohmann::json attach(const nlohmann::json& req);
   nlohmann::json detach(const nlohmann::json& req);
+  nlohmann::json complete(const nlohmann::json& req);
 
   Supervisor& supervisor_;
   Caller caller_;

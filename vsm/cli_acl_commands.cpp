@@ -1,6 +1,6 @@
-// The access-list rows of the command table: `ip access-list` / `ipv6 access-list` and
-// their entries, resequence, the port-profile filters that use them, and their show
-// commands.
+// The access-list rows of the command table: `ip access-list` / `ipv6 access-list` /
+// `mac access-list` and their entries, resequence, and the port-profile and interface
+// filters that use them (their show rows are in cli_show_acl.cpp).
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -23,10 +23,18 @@ CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, Co
 Result<CommandOutput> done() { return CommandOutput{}; }
 
 AclFamily family_of(Mode m) {
-  return m == Mode::config_ipv6_acl ? AclFamily::ipv6 : AclFamily::ipv4;
+  return m == Mode::config_ipv6_acl  ? AclFamily::ipv6
+         : m == Mode::config_mac_acl ? AclFamily::mac
+                                     : AclFamily::ipv4;
 }
 Mode mode_of(AclFamily f) {
-  return f == AclFamily::ipv6 ? Mode::config_ipv6_acl : Mode::config_acl;
+  return f == AclFamily::ipv6  ? Mode::config_ipv6_acl
+         : f == AclFamily::mac ? Mode::config_mac_acl
+                               : Mode::config_acl;
+}
+
+std::string_view family_title(AclFamily f) {
+  return f == AclFamily::ipv6 ? "IPv6" : f == AclFamily::mac ? "MAC" : "IPv4";
 }
 
 Result<AccessList*> current_acl(CommandContext& c) {
@@ -67,25 +75,25 @@ Result<CommandOutput> delete_acl(CommandContext& c, AclFamily f, const std::stri
   auto& acls = c.model.acls(f);
   if (!acls.contains(name))
     return refuse("{} access-list {} does not exist", acl_family_keyword(f), name);
-  auto users = c.model.profiles_using_acl(f, name);
+  auto users = c.model.users_of_acl(f, name);
   if (!users.empty())
-    return refuse("{} access-list {} is in use by port-profile {}", acl_family_keyword(f), name,
+    return refuse("{} access-list {} is in use by {}", acl_family_keyword(f), name,
                   fmt::join(users, ", "));
   acls.erase(name);
   return done();
 }
 
-// The profile field a filter command sets.
-std::string& filter_slot(PortProfile& p, AclFamily f, bool in) {
+// The field a filter command sets.
+std::string& filter_slot(PortPolicy& p, AclFamily f, bool in) {
   if (f == AclFamily::ipv6) return in ? p.ipv6_acl_in : p.ipv6_acl_out;
+  if (f == AclFamily::mac) return in ? p.mac_acl_in : p.mac_acl_out;
   return in ? p.ip_acl_in : p.ip_acl_out;
 }
 
 Result<CommandOutput> set_filter(CommandContext& c, AclFamily f, bool in, const std::string* name) {
-  auto it = c.model.profiles.find(c.session.profile);
-  if (it == c.model.profiles.end())
-    return refuse("port-profile {} no longer exists", c.session.profile);
-  std::string& slot = filter_slot(it->second, f, in);
+  auto policy = current_port_policy(c);
+  if (!policy) return policy.error();
+  std::string& slot = filter_slot(**policy, f, in);
   if (!name) {
     slot.clear();
     return done();
@@ -96,69 +104,40 @@ Result<CommandOutput> set_filter(CommandContext& c, AclFamily f, bool in, const 
   return done();
 }
 
-CommandSpec show_row(std::vector<TokenSpec> path, std::string help, CommandHandler h) {
-  path.insert(path.begin(), keyword("show", "Show running system information"));
-  return CommandSpec{in_mode(Mode::exec), std::move(path), std::move(help), true, std::move(h)};
-}
-
-Result<CommandOutput> show_acls(CommandContext& c, AclFamily f, const std::string* name) {
-  const auto& acls = c.model.acls(f);
-  if (name && !acls.contains(*name))
-    return refuse("{} access-list {} does not exist", acl_family_keyword(f), *name);
-  CommandOutput out;
-  out.data = nlohmann::json::array();
-  for (const auto& [n, a] : acls) {
-    if (name && n != *name) continue;
-    out.text += fmt::format("{} access list {}\n", f == AclFamily::ipv6 ? "IPv6" : "IP", n);
-    if (a.statistics_per_entry) out.text += "        statistics per-entry\n";
-    nlohmann::json entries = nlohmann::json::array();
-    for (const auto& [seq, e] : a.entries) {
-      std::string text = render_acl_entry(e, f);
-      out.text += fmt::format("        {} {}\n", seq, text);
-      entries.push_back({{"seq", seq}, {"entry", text}});
-    }
-    out.data.push_back({{"name", n},
-                        {"statistics_per_entry", a.statistics_per_entry},
-                        {"entries", entries},
-                        {"used_by", c.model.profiles_using_acl(f, n)}});
-    out.text += "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<CommandSpec> acl_command_rows() {
   const ModeSet config = in_mode(Mode::config);
-  const ModeSet acl = in_mode(Mode::config_acl) | in_mode(Mode::config_ipv6_acl);
-  const ModeSet prof = in_mode(Mode::config_port_prof);
+  const ModeSet acl =
+      in_mode(Mode::config_acl) | in_mode(Mode::config_ipv6_acl) | in_mode(Mode::config_mac_acl);
+  const ModeSet port = in_mode(Mode::config_port_prof) | in_mode(Mode::config_if);
   std::vector<CommandSpec> rows;
 
-  for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6}) {
+  for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6, AclFamily::mac}) {
     const std::string kw(acl_family_keyword(f));
-    const std::string fam = f == AclFamily::ipv6 ? "IPv6" : "IPv4";
-    rows.push_back(
-        row(config, {keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
-            fmt::format("Create an {} access list (or edit it) and enter its entries", fam),
-            [f](CommandContext& c) -> Result<CommandOutput> {
-              const std::string& name = c.args[0].text;
-              auto& acls = c.model.acls(f);
-              if (!acls.contains(name)) acls[name] = AccessList{name, f, false, {}};
-              c.session.enter(mode_of(f));
-              c.session.acl = name;
-              return done();
-            }));
+    const std::string fam(family_title(f));
+    rows.push_back(row(config,
+                       {keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
+                       fmt::format("Create an access list of {} entries (or edit it)", fam),
+                       [f](CommandContext& c) -> Result<CommandOutput> {
+                         const std::string& name = c.args[0].text;
+                         auto& acls = c.model.acls(f);
+                         if (!acls.contains(name)) acls[name] = AccessList{name, f, false, {}};
+                         c.session.enter(mode_of(f));
+                         c.session.acl = name;
+                         return done();
+                       }));
     rows.push_back(
         row(config,
             {keyword("no"), keyword(kw), keyword("access-list"), word_arg("NAME", kMaxAclNameLen)},
-            fmt::format("Delete an {} access list no port-profile uses", fam),
+            fmt::format("Delete an access list of {} entries that nothing uses", fam),
             [f](CommandContext& c) { return delete_acl(c, f, c.args[0].text); }));
     rows.push_back(
         row(config,
             {keyword("resequence"), keyword(kw), keyword("access-list"),
              word_arg("NAME", kMaxAclNameLen), number_arg("START", 1, kMaxAclSeq),
              number_arg("STEP", 1, kMaxAclSeq)},
-            fmt::format("Renumber the entries of an {} access list", fam),
+            fmt::format("Renumber the entries of an access list of {} entries", fam),
             [f](CommandContext& c) -> Result<CommandOutput> {
               auto& acls = c.model.acls(f);
               auto it = acls.find(c.args[0].text);
@@ -173,20 +152,29 @@ std::vector<CommandSpec> acl_command_rows() {
 
   for (bool permit : {true, false}) {
     const char* verb = permit ? "permit" : "deny";
-    const std::string help = fmt::format(
-        "{} matching packets: PROTO SRC [PORTS] DST [PORTS] [ICMP-TYPE [CODE]] [established]",
-        permit ? "Forward" : "Drop");
-    rows.push_back(row(acl,
-                       {keyword(verb), text_arg("ENTRY", 200, "PROTO SRC [PORTS] DST [PORTS] ...")},
-                       help + " (numbered 10 after the last entry)", [permit](CommandContext& c) {
-                         return add_entry(c, std::nullopt, permit, c.args[0].text);
-                       }));
-    rows.push_back(row(acl,
-                       {number_arg("SEQ", 1, kMaxAclSeq, "Sequence number"), keyword(verb),
-                        text_arg("ENTRY", 200, "PROTO SRC [PORTS] DST [PORTS] ...")},
-                       help + " (at sequence number SEQ)", [permit](CommandContext& c) {
-                         return add_entry(c, c.args[0].number, permit, c.args[1].text);
-                       }));
+    const ModeSet ip_acl = in_mode(Mode::config_acl) | in_mode(Mode::config_ipv6_acl);
+    const ModeSet mac_acl = in_mode(Mode::config_mac_acl);
+    for (bool mac : {false, true}) {
+      const std::string what =
+          mac ? "SRC DST [ETHERTYPE]"
+              : "PROTO SRC [PORTS] DST [PORTS] [ICMP-TYPE [CODE]] [established]";
+      const std::string help = fmt::format("{} matching {}: {}", permit ? "Forward" : "Drop",
+                                           mac ? "frames" : "packets", what);
+      const std::string entry_help =
+          mac ? "SRC DST [ETHERTYPE]; SRC/DST: any, host EEEE.EEEE.EEEE or EEEE.EEEE.EEEE MASK"
+              : "PROTO SRC [PORTS] DST [PORTS] ...";
+      rows.push_back(row(mac ? mac_acl : ip_acl,
+                         {keyword(verb), text_arg("ENTRY", 200, entry_help)},
+                         help + " (numbered 10 after the last entry)", [permit](CommandContext& c) {
+                           return add_entry(c, std::nullopt, permit, c.args[0].text);
+                         }));
+      rows.push_back(row(mac ? mac_acl : ip_acl,
+                         {number_arg("SEQ", 1, kMaxAclSeq, "Sequence number"), keyword(verb),
+                          text_arg("ENTRY", 200, entry_help)},
+                         help + " (at sequence number SEQ)", [permit](CommandContext& c) {
+                           return add_entry(c, c.args[0].number, permit, c.args[1].text);
+                         }));
+    }
   }
   rows.push_back(row(
       acl, {keyword("no"), number_arg("SEQ", 1, kMaxAclSeq, "Sequence number")},
@@ -211,40 +199,32 @@ std::vector<CommandSpec> acl_command_rows() {
                        }));
   }
 
-  // Port-profile filters.
-  for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6}) {
+  // Port-profile and interface filters. NX-OS's `mac port access-group NAME` filters
+  // inbound; `in` / `out` may be said.
+  for (AclFamily f : {AclFamily::ipv4, AclFamily::ipv6, AclFamily::mac}) {
     const std::string kw(acl_family_keyword(f));
     const std::string verb = f == AclFamily::ipv6 ? "traffic-filter" : "access-group";
-    for (bool in : {true, false}) {
-      const std::string dir = in ? "in" : "out";
+    for (int dir_form = 0; dir_form < (f == AclFamily::mac ? 3 : 2); ++dir_form) {
+      const bool in = dir_form != 1;
       const std::string what = in ? "from the VM" : "to the VM";
+      std::vector<TokenSpec> path{keyword(kw), keyword("port"), keyword(verb),
+                                  word_arg("NAME", kMaxAclNameLen)};
+      if (dir_form < 2) path.push_back(keyword(in ? "in" : "out", fmt::format("Traffic {}", what)));
+      std::vector<TokenSpec> no_path = path;
+      no_path.insert(no_path.begin(), keyword("no"));
       rows.push_back(
-          row(prof,
-              {keyword(kw), keyword("port"), keyword(verb), word_arg("NAME", kMaxAclNameLen),
-               keyword(dir)},
-              fmt::format("Filter traffic {} with this access list", what),
+          row(port, std::move(path), fmt::format("Filter traffic {} with this access list", what),
               [f, in](CommandContext& c) { return set_filter(c, f, in, &c.args[0].text); }));
-      rows.push_back(row(prof,
-                         {keyword("no"), keyword(kw), keyword("port"), keyword(verb),
-                          word_arg("NAME", kMaxAclNameLen), keyword(dir)},
-                         fmt::format("Stop filtering traffic {}", what),
+      rows.push_back(row(port, std::move(no_path), fmt::format("Stop filtering traffic {}", what),
                          [f, in](CommandContext& c) -> Result<CommandOutput> {
-                           auto it = c.model.profiles.find(c.session.profile);
-                           if (it == c.model.profiles.end())
-                             return refuse("port-profile {} no longer exists", c.session.profile);
-                           if (filter_slot(it->second, f, in) != c.args[0].text)
-                             return refuse("port-profile {} does not filter {} with {}",
-                                           it->second.name, in ? "in" : "out", c.args[0].text);
+                           auto policy = current_port_policy(c);
+                           if (!policy) return policy.error();
+                           if (filter_slot(**policy, f, in) != c.args[0].text)
+                             return refuse("{} does not filter {} with {}", port_policy_owner(c),
+                                           in ? "in" : "out", c.args[0].text);
                            return set_filter(c, f, in, nullptr);
                          }));
     }
-    rows.push_back(show_row({keyword(kw), keyword("access-lists")},
-                            fmt::format("Show every {} access list", kw),
-                            [f](CommandContext& c) { return show_acls(c, f, nullptr); }));
-    rows.push_back(
-        show_row({keyword(kw), keyword("access-lists"), word_arg("NAME", kMaxAclNameLen)},
-                 fmt::format("Show one {} access list", kw),
-                 [f](CommandContext& c) { return show_acls(c, f, &c.args[0].text); }));
   }
   return rows;
 }

@@ -1,5 +1,7 @@
 #include "vsm/cli_commands.h"
 
+#include "vsm/cli_show.h"
+
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -105,8 +107,12 @@ Result<CommandOutput> enter_profile(CommandContext& c, const std::string& name, 
 
 Result<CommandOutput> delete_profile(CommandContext& c, const std::string& name) {
   if (!c.model.profiles.contains(name)) return refuse("port-profile {} does not exist", name);
-  auto users = c.model.interfaces_inheriting(name);
-  if (!users.empty()) return refuse("port-profile {} is inherited by {}", name, list_veths(users));
+  std::vector<std::string> users;
+  if (auto veths = c.model.interfaces_inheriting(name); !veths.empty())
+    users.push_back(list_veths(veths));
+  for (const auto& p : c.model.profiles_inheriting(name)) users.push_back("port-profile " + p);
+  if (!users.empty())
+    return refuse("port-profile {} is inherited by {}", name, fmt::join(users, ", "));
   c.model.profiles.erase(name);
   return done();
 }
@@ -140,7 +146,7 @@ std::vector<CommandSpec> config_command_rows() {
   }));
   rows.push_back(
       row(kConfigModes, {keyword("exit")}, "Leave this mode for its parent", [](CommandContext& c) {
-        c.session.enter(c.session.mode == Mode::config ? Mode::exec : Mode::config);
+        c.session.leave_to(parent_mode(c.session.mode));
         return done();
       }));
 
@@ -156,20 +162,23 @@ std::vector<CommandSpec> config_command_rows() {
                        c.session.vlans = ids;
                        return done();
                      }));
-  rows.push_back(row(config, {keyword("no"), keyword("vlan"), vlan_list_arg("LIST")},
-                     "Delete VLANs no port-profile uses",
-                     [](CommandContext& c) -> Result<CommandOutput> {
-                       for (uint16_t id : c.args[0].vlans) {
-                         if (id == kDefaultVlan)
-                           return refuse("VLAN 1 is the default VLAN and cannot be deleted");
-                         auto users = c.model.profiles_using_vlan(id);
-                         if (!users.empty())
-                           return refuse("VLAN {} is in use by port-profile{} {}", id,
-                                         users.size() > 1 ? "s" : "", fmt::join(users, ", "));
-                       }
-                       for (uint16_t id : c.args[0].vlans) c.model.vlans.erase(id);
-                       return done();
-                     }));
+  rows.push_back(row(
+      config, {keyword("no"), keyword("vlan"), vlan_list_arg("LIST")},
+      "Delete VLANs no profile or interface uses", [](CommandContext& c) -> Result<CommandOutput> {
+        for (uint16_t id : c.args[0].vlans) {
+          if (id == kDefaultVlan) return refuse("VLAN 1 is the default VLAN and cannot be deleted");
+          auto profiles = c.model.profiles_using_vlan(id);
+          auto veths = c.model.interfaces_using_vlan(id);
+          std::vector<std::string> users;
+          if (!profiles.empty())
+            users.push_back(fmt::format("port-profile{} {}", profiles.size() > 1 ? "s" : "",
+                                        fmt::join(profiles, ", ")));
+          if (!veths.empty()) users.push_back(list_veths(veths));
+          if (!users.empty()) return refuse("VLAN {} is in use by {}", id, fmt::join(users, ", "));
+        }
+        for (uint16_t id : c.args[0].vlans) c.model.vlans.erase(id);
+        return done();
+      }));
   rows.push_back(row(vlan, {keyword("name"), word_arg("NAME", kMaxVlanNameLen)},
                      "Set the VLAN name",
                      [](CommandContext& c) { return set_vlan_name(c, &c.args[0].text); }));
@@ -198,12 +207,21 @@ std::vector<CommandSpec> config_command_rows() {
                      "Ports carry one untagged VLAN",
                      on_profile([](CommandContext&, PortProfile& p) {
                        p.mode = SwitchportMode::access;
+                       p.mode_set = true;
+                       return done();
+                     })));
+  rows.push_back(row(prof, {keyword("switchport"), keyword("mode"), keyword("trunk")},
+                     "Ports carry the allowed VLANs tagged, the native VLAN untagged",
+                     on_profile([](CommandContext&, PortProfile& p) {
+                       p.mode = SwitchportMode::trunk;
+                       p.mode_set = true;
                        return done();
                      })));
   rows.push_back(row(prof, {keyword("no"), keyword("switchport"), keyword("mode")},
-                     "Restore the default switchport mode (access)",
+                     "Inherit the switchport mode (default access)",
                      on_profile([](CommandContext&, PortProfile& p) {
                        p.mode = SwitchportMode::access;
+                       p.mode_set = false;
                        return done();
                      })));
   rows.push_back(row(prof,
@@ -211,6 +229,7 @@ std::vector<CommandSpec> config_command_rows() {
                       number_arg("VLAN", 1, kMaxVlan, "VLAN ID 1-4094")},
                      "Set the access VLAN", on_profile([](CommandContext& c, PortProfile& p) {
                        p.access_vlan = static_cast<uint16_t>(c.args[0].number);
+                       p.access_vlan_set = true;
                        CommandOutput out;
                        if (!c.model.vlans.contains(p.access_vlan))
                          out.text = fmt::format(
@@ -221,8 +240,9 @@ std::vector<CommandSpec> config_command_rows() {
                      })));
   rows.push_back(
       row(prof, {keyword("no"), keyword("switchport"), keyword("access"), keyword("vlan")},
-          "Restore the default access VLAN (1)", on_profile([](CommandContext&, PortProfile& p) {
+          "Inherit the access VLAN (default 1)", on_profile([](CommandContext&, PortProfile& p) {
             p.access_vlan = kDefaultVlan;
+            p.access_vlan_set = false;
             return done();
           })));
   rows.push_back(row(prof, {keyword("state"), keyword("enabled")},
@@ -240,12 +260,14 @@ std::vector<CommandSpec> config_command_rows() {
   rows.push_back(row(prof, {keyword("shutdown")}, "Shut down the ports of this port-profile",
                      on_profile([](CommandContext&, PortProfile& p) {
                        p.shutdown = true;
+                       p.shutdown_set = true;
                        return done();
                      })));
   rows.push_back(row(prof, {keyword("no"), keyword("shutdown")},
                      "Bring the ports of this port-profile up",
                      on_profile([](CommandContext&, PortProfile& p) {
                        p.shutdown = false;
+                       p.shutdown_set = true;
                        return done();
                      })));
   rows.push_back(row(prof, {keyword("description"), text_arg("TEXT", kMaxDescriptionLen)},
@@ -287,8 +309,11 @@ std::vector<CommandSpec> config_command_rows() {
                       number_arg("N", 1, kMaxVeth, "vEthernet number")},
                      "Configure a vEthernet interface", [](CommandContext& c) {
                        uint32_t n = c.args[0].number;
-                       if (!c.model.interfaces.contains(n))
-                         c.model.interfaces[n] = VethInterface{n, {}, {}, false};
+                       if (!c.model.interfaces.contains(n)) {
+                         VethInterface itf;
+                         itf.number = n;
+                         c.model.interfaces[n] = itf;
+                       }
                        c.session.enter(Mode::config_if);
                        c.session.veth = n;
                        return done();
@@ -305,19 +330,26 @@ std::vector<CommandSpec> config_command_rows() {
                        if (r && r->vf >= 0)
                          return refuse("Vethernet{} is attached to VF {} (VM {}); detach it first",
                                        n, r->vf, r->vm.empty() ? r->vm_uuid : r->vm);
+                       if (auto users = c.model.users_of_interface(n); !users.empty())
+                         return refuse("Vethernet{} is in use by {}", n, fmt::join(users, ", "));
                        c.model.interfaces.erase(n);
                        return done();
                      }));
-  rows.push_back(row(itf,
-                     {keyword("inherit"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
-                     "Apply a port-profile to this interface",
-                     on_interface([](CommandContext& c, VethInterface& i) -> Result<CommandOutput> {
-                       const std::string& name = c.args[0].text;
-                       if (!c.model.profiles.contains(name))
-                         return refuse("port-profile {} does not exist", name);
-                       i.profile = name;
-                       return done();
-                     })));
+  rows.push_back(
+      row(itf, {keyword("inherit"), keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+          "Apply a port-profile to this interface",
+          on_interface([](CommandContext& c, VethInterface& i) -> Result<CommandOutput> {
+            const std::string& name = c.args[0].text;
+            if (!c.model.profiles.contains(name))
+              return refuse("port-profile {} does not exist", name);
+            const VethRecord* bound = c.registry.find(i.number);
+            if (i.profile != name && bound && bound->vf >= 0) {
+              if (auto full = check_max_ports(c.model, c.registry, name, i.number); !full)
+                return full.error();
+            }
+            i.profile = name;
+            return done();
+          })));
   rows.push_back(row(itf, {keyword("no"), keyword("inherit"), keyword("port-profile")},
                      "Remove the port-profile (the port stops forwarding)",
                      on_interface([](CommandContext&, VethInterface& i) {
@@ -351,9 +383,14 @@ std::vector<CommandSpec> config_command_rows() {
 std::span<const CommandSpec> command_table() {
   static const std::vector<CommandSpec> table = [] {
     auto rows = config_command_rows();
-    auto acl = acl_command_rows();
-    rows.insert(rows.end(), std::make_move_iterator(acl.begin()),
-                std::make_move_iterator(acl.end()));
+    // acl_show_rows() (cli_show_acl.cpp) took over the show rows cli_acl_commands.cpp had;
+    // if exec_command_rows() gathers it one day, drop it here (the grammar test refuses
+    // duplicate rows).
+    for (auto part : {acl_command_rows(), acl_show_rows(), profile_command_rows(),
+                      qos_command_rows(), monitor_command_rows()}) {
+      rows.insert(rows.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+    }
     auto exec = exec_command_rows();
     rows.insert(rows.end(), std::make_move_iterator(exec.begin()),
                 std::make_move_iterator(exec.end()));

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "vsm/accounting_log.h"
+#include "vsm/checkpoint_store.h"
 #include "vsm/cli_engine.h"
 #include "vsm/model.h"
 #include "vsm/veth_registry.h"
@@ -28,6 +29,8 @@ class ExecEnvironment {
   virtual const std::string& startup_config_path() const = 0;
   virtual Result<void> save_startup_config(const std::string& text) = 0;
   virtual std::vector<AccountingRecord> accounting() const = 0;
+  virtual CheckpointStore& checkpoints() = 0;
+  virtual const std::string& user() const = 0;  // who runs the command, as accounted
 };
 
 struct CommandContext {
@@ -45,5 +48,18 @@ std::span<const CommandSpec> command_table();
 std::vector<CommandSpec> config_command_rows();
 std::vector<CommandSpec> exec_command_rows();
 std::vector<CommandSpec> acl_command_rows();
+std::vector<CommandSpec> profile_command_rows();  // cli_profile_commands.cpp
+std::vector<CommandSpec> qos_command_rows();      // cli_qos_commands.cpp
+std::vector<CommandSpec> monitor_command_rows();  // cli_monitor_commands.cpp
+
+// The policy settings the session's sub-mode edits: its port-profile's or its interface's.
+Result<PortPolicy*> current_port_policy(CommandContext& c);
+// What policy lives in: "port-profile web" / "Vethernet3".
+std::string port_policy_owner(const CommandContext& c);
+
+// Refused (naming max-ports) when binding one more vEthernet, veth, to profile would
+// exceed its max-ports; vEthernets already inheriting it do not count twice.
+Result<void> check_max_ports(const SwitchModel& model, const VethRegistry& registry,
+                             const std::string& profile, uint32_t veth);
 
 }  // namespace vfs::vsm

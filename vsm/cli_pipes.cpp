@@ -12,11 +12,13 @@ namespace {
 
 constexpr size_t kMaxPattern = 256;
 
-constexpr std::array<std::pair<std::string_view, PipeStage::Kind>, 4> kStages{{
-    {"json", PipeStage::Kind::json},
-    {"include", PipeStage::Kind::include},
-    {"exclude", PipeStage::Kind::exclude},
-    {"count", PipeStage::Kind::count},
+constexpr std::array<PipeStageName, 6> kStages{{
+    {"begin", PipeStage::Kind::begin, true, "Begin with the line that matches"},
+    {"count", PipeStage::Kind::count, false, "Count the lines"},
+    {"exclude", PipeStage::Kind::exclude, true, "Exclude the lines that match"},
+    {"include", PipeStage::Kind::include, true, "Include the lines that match"},
+    {"json", PipeStage::Kind::json, false, "Output in JSON"},
+    {"no-more", PipeStage::Kind::no_more, false, "Do not page the output"},
 }};
 
 CliFailure at(size_t column, std::string message) {
@@ -49,6 +51,8 @@ std::vector<std::string_view> split_lines(const std::string& text) {
 
 }  // namespace
 
+std::span<const PipeStageName> pipe_stage_names() { return kStages; }
+
 std::variant<std::vector<PipeStage>, CliFailure> parse_pipes(std::string_view line,
                                                              size_t bar_column) {
   std::vector<PipeStage> stages;
@@ -60,16 +64,16 @@ std::variant<std::vector<PipeStage>, CliFailure> parse_pipes(std::string_view li
       return pos < line.size() ? at(pos, "Invalid command at '^' marker.")
                                : at(end_column(line), "Incomplete command at '^' marker.");
     }
-    const std::pair<std::string_view, PipeStage::Kind>* found = nullptr;
+    const PipeStageName* found = nullptr;
     for (const auto& s : kStages) {
-      if (is_keyword_prefix(name.text, s.first)) found = &s;  // stage names differ in letter 1
+      if (is_keyword_prefix(name.text, s.name)) found = &s;  // stage names differ in letter 1
     }
     if (!found) return at(name.column, "Invalid command at '^' marker.");
     PipeStage stage;
-    stage.kind = found->second;
+    stage.kind = found->kind;
     if (stage.kind == PipeStage::Kind::json && !stages.empty())
       return at(name.column, "Invalid command at '^' marker.");  // json only on the command's data
-    if (stage.kind == PipeStage::Kind::include || stage.kind == PipeStage::Kind::exclude) {
+    if (found->takes_pattern) {
       skip_blanks(line, pos);
       size_t pcol = pos;
       if (pos >= line.size() || line[pos] == '|')
@@ -124,8 +128,26 @@ Result<std::string> apply_pipes(const std::string& text, const nlohmann::json& d
         cur = std::move(out);
         break;
       }
+      case PipeStage::Kind::begin: {
+        std::string out;
+        bool begun = false;
+        try {
+          for (auto l : split_lines(cur)) {
+            begun = begun || std::regex_search(l.begin(), l.end(), *s.regex);
+            if (!begun) continue;
+            out.append(l);
+            out += '\n';
+          }
+        } catch (const std::regex_error& e) {
+          return make_error(EINVAL, "Regular expression '{}' failed: {}", s.pattern, e.what());
+        }
+        cur = std::move(out);
+        break;
+      }
       case PipeStage::Kind::count:
         cur = fmt::format("{}\n", split_lines(cur).size());
+        break;
+      case PipeStage::Kind::no_more:
         break;
     }
   }

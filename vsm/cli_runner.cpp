@@ -7,7 +7,7 @@ namespace {
 
 std::vector<Mode> mode_chain(Mode m, bool with_exec) {
   std::vector<Mode> chain{m};
-  if (m != Mode::exec && m != Mode::config) chain.push_back(Mode::config);
+  for (Mode p = parent_mode(m); p != Mode::exec; p = parent_mode(p)) chain.push_back(p);
   if (with_exec && m != Mode::exec) chain.push_back(Mode::exec);
   return chain;
 }
@@ -32,7 +32,7 @@ LineResult run_line(std::string_view line, SwitchModel& model, CliSession& sessi
   if (!(m.command->modes & in_mode(session.mode)) && !(m.command->modes & in_mode(Mode::exec))) {
     for (Mode parent : chain) {
       if (m.command->modes & in_mode(parent)) {
-        session.enter(parent);
+        session.leave_to(parent);
         break;
       }
     }

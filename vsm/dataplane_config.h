@@ -1,7 +1,9 @@
 // vsm/dataplane_config.h owns the resolution of the supervisor's state (model + vEthernet
 // registry) into the DataplaneConfig handed to the datapath: one entry per bound vEthernet
-// with its effective mode and VLAN, failing closed with a reason when its profile is
-// disabled or shut, the interface is shut, or the access VLAN is not defined.
+// with every setting in force (interface overrides, its profile, the profiles that one
+// inherits, defaults) and the SPAN sessions. A port fails closed with a reason when its
+// profile is disabled or shut, the interface is shut, a VLAN it needs is not defined or
+// not allowed, or a filter or policy-map it names cannot be resolved.
 #pragma once
 
 #include "vsm/dataplane.h"
@@ -12,6 +14,7 @@ namespace vfs::vsm {
 
 ResolvedVeth resolve_veth(const SwitchModel& model, const VethRecord& record);
 DataplaneConfig resolve_dataplane_config(const SwitchModel& model, const VethRegistry& registry);
+// Field by field, every field: false means the datapath must be given the new one.
 bool same_dataplane_config(const DataplaneConfig& a, const DataplaneConfig& b);
 
 }  // namespace vfs::vsm

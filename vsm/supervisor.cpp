@@ -70,7 +70,9 @@ Supervisor::Supervisor(Dataplane& dataplane, SupervisorOptions options)
                                                         : options.startup_config_path),
       registry_path_(options.state_dir + "/veths.json"),
       accounting_(options.state_dir.empty() ? std::string()
-                                            : options.state_dir + "/accounting.log") {}
+                                            : options.state_dir + "/accounting.log"),
+      checkpoints_(options.state_dir.empty() ? std::string() : options.state_dir + "/checkpoints") {
+}
 
 Result<void> Supervisor::restore() {
   std::lock_guard<std::mutex> g(mu_);
@@ -88,6 +90,9 @@ Result<void> Supervisor::restore() {
     registry = std::move(loaded->registry);
     profiles = std::move(loaded->profiles);
   }
+
+  CheckpointStore checkpoints = checkpoints_;
+  if (auto l = checkpoints.load(); !l) return l;
 
   SwitchModel model = model_;
   if (std::filesystem::exists(startup_path_, ec)) {
@@ -123,7 +128,9 @@ Result<void> Supervisor::restore() {
                 n, rec.vf, p->second, registry_path_);
     }
   }
-  return commit(std::move(model), std::move(registry));
+  if (auto c = commit(std::move(model), std::move(registry)); !c) return c;
+  checkpoints_ = std::move(checkpoints);
+  return ok();
 }
 
 Result<void> Supervisor::load_startup_config(const std::string& path) {
@@ -180,6 +187,7 @@ CliOutcome Supervisor::execute(CliSession& session, std::string_view line, const
   }
   SwitchModel model = model_;
   CliSession next = session;
+  current_user_ = caller.user.empty() ? fmt::format("uid{}", caller.uid) : caller.user;
   LineResult r = run_line(line, model, next, registry_, this, access);
   std::string_view content = trim(line);
   const bool accounted = !r.is_show && !content.empty() && content.front() != '!';
@@ -270,6 +278,9 @@ Result<uint32_t> Supervisor::attach(const AttachRequest& req) {
     rec.number = *n;
     rec.key = key;
   }
+  // A vNIC already bound to this profile (a repeated attach) does not count twice.
+  if (auto full = check_max_ports(model, registry, req.profile, rec.number); !full)
+    return make_error(EBUSY, "attach of VF {} refused: {}", req.vf, full.error().message);
   rec.vm = req.vm;
   rec.vm_uuid = req.vm_uuid;
   rec.mac = mac;

@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "vsm/accounting_log.h"
+#include "vsm/checkpoint_store.h"
 #include "vsm/cli_commands.h"
 #include "vsm/cli_failure.h"
 #include "vsm/cli_session.h"
@@ -60,8 +61,9 @@ class Supervisor final : private ExecEnvironment {
   Supervisor(Dataplane& dataplane, SupervisorOptions options);
 
   // Daemon startup: reads <state-dir>/veths.json (a corrupt file is an error naming it),
-  // then the startup-config if it exists, re-binds the registered VFs to their vEthernets
-  // and profiles, and applies once. Nothing is changed if it fails.
+  // the checkpoints in <state-dir>/checkpoints, then the startup-config if it exists,
+  // re-binds the registered VFs to their vEthernets and profiles, and applies once.
+  // Nothing is changed if it fails.
   Result<void> restore();
 
   // Replays a configuration file onto a copy of the current model (so it merges, as
@@ -79,7 +81,8 @@ class Supervisor final : private ExecEnvironment {
 
   // Binds VF request.vf to the vNIC's vEthernet (the same number as last time for the
   // same vNIC) inheriting request.profile. Refused, with the reason, if the profile is
-  // missing or not enabled, the VF is out of range or bound to another vNIC.
+  // missing or not enabled, its max-ports is reached, the VF is out of range or bound to
+  // another vNIC.
   Result<uint32_t> attach(const AttachRequest& request);
   Result<void> detach(int vf);
   // The same for caller: network-admin or server-admin only; accounted.
@@ -104,6 +107,8 @@ class Supervisor final : private ExecEnvironment {
   nlohmann::json counters() const override;
   std::vector<AccountingRecord> accounting() const override { return accounting_.records(); }
   Result<void> save_startup_config(const std::string& text) override;
+  CheckpointStore& checkpoints() override { return checkpoints_; }
+  const std::string& user() const override { return current_user_; }
 
   Result<Role> authorize_locked(const Caller& caller) const;
   void account(const Caller& caller, std::string command, const std::string& failure);
@@ -123,6 +128,8 @@ class Supervisor final : private ExecEnvironment {
   bool applied_once_ = false;
   std::string persisted_;  // content of veths.json as last written
   AccountingLog accounting_;
+  CheckpointStore checkpoints_;  // <state-dir>/checkpoints
+  std::string current_user_;     // the caller of the line execute() is running
 };
 
 }  // namespace vfs::vsm

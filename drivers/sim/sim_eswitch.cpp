@@ -7,6 +7,8 @@
 #include <random>
 #include <thread>
 
+#include <strings.h>
+
 #include <rte_ethdev.h>
 
 #include "base/log.h"
@@ -34,7 +36,10 @@ class SimESwitch final : public ESwitch {
         backend_(table_mu_, *table_, opt),
         vfs_(opt.sim_vfs, clock_),
         vf_admin_("sim " + name_, table_mu_, vfs_),
-        datapath_(*ports_, *table_, vfs_, table_mu_, opt.pool) {
+        datapath_(*ports_, *table_, vfs_, table_mu_, opt.pool),
+        has_meters_(std::none_of(
+            opt.sim_unsupported.begin(), opt.sim_unsupported.end(),
+            [](const std::string& n) { return strcasecmp(n.c_str(), "METER") == 0; })) {
     const auto& ps = ports_->ports();
     for (size_t i = 0; i < ps.size(); ++i) {
       PortInfo info;
@@ -75,6 +80,7 @@ class SimESwitch final : public ESwitch {
   sim::SimStats stats() const { return datapath_.stats(); }
   RxWakeup* rx_wakeup() override { return &datapath_.rx_wakeup(); }
   VfAdmin* vf_admin() override { return &vf_admin_; }
+  bool has_meters() const override { return has_meters_; }
 
  private:
   std::string name_;
@@ -86,6 +92,7 @@ class SimESwitch final : public ESwitch {
   sim::VfPorts vfs_;
   sim::SimVfAdmin vf_admin_;
   sim::Datapath datapath_;
+  bool has_meters_;  // false when played as a NIC without METER (--sim-unsupported)
   std::vector<PortInfo> infos_;
   bool started_ = false;
 };

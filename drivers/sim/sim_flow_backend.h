@@ -1,11 +1,16 @@
 // drivers/sim/sim_flow_backend.h owns the FlowBackend face of the sim: its rule table and
 // meters behind the mutex the sim's datapath takes once per burst, plus the knobs that
-// make the sim a slow or flaky NIC on purpose (insertion latency, injected failures, which
-// apply to create() only). The sim
-// eSwitch uses it; tests above drivers/ use it as the NIC's rule memory with no wires.
+// make the sim a slow, flaky or smaller NIC on purpose (ESwitchOptions: insertion latency
+// and injected failures, which apply to create() only; METER in sim_unsupported, which
+// makes every rte_mtr call answer ENOTSUP, as a NIC without meters does). The sim eSwitch
+// uses it; tests above drivers/ use it as the NIC's rule memory with no wires.
 #pragma once
 
+#include <strings.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -25,7 +30,10 @@ class SimFlowBackend final : public FlowBackend {
         table_(table),
         insert_latency_(opt.sim_insert_latency_us),
         fail_rate_(opt.sim_fail_rate),
-        fail_errno_(opt.sim_fail_errno) {}
+        fail_errno_(opt.sim_fail_errno),
+        has_meters_(std::none_of(
+            opt.sim_unsupported.begin(), opt.sim_unsupported.end(),
+            [](const std::string& n) { return strcasecmp(n.c_str(), "METER") == 0; })) {}
 
   std::string_view name() const override { return "sim"; }
 
@@ -42,7 +50,8 @@ class SimFlowBackend final : public FlowBackend {
     std::lock_guard<std::mutex> g(mu_);
     if (fail_rate_ > 0 && chance_(rng_) < fail_rate_)
       return FlowError{fail_errno_, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
-                       fmt::format("sim: injected failure (sim_fail_rate {})", fail_rate_)};
+                       fmt::format("sim: cannot create flow: {} (injected by --sim-fail-rate {})",
+                                   std::strerror(fail_errno_), fail_rate_)};
     return table_.create(attr, pattern, actions);
   }
 
@@ -63,6 +72,7 @@ class SimFlowBackend final : public FlowBackend {
   }
 
   FlowStatus add_meter_profile(uint32_t profile_id, const MeterProfile& profile) override {
+    if (!has_meters_) return no_meters("profile", profile_id);
     std::lock_guard<std::mutex> g(mu_);
     return table_.add_meter_profile(profile_id, profile);
   }
@@ -71,6 +81,7 @@ class SimFlowBackend final : public FlowBackend {
     return table_.delete_meter_profile(profile_id);
   }
   FlowStatus create_meter(uint32_t meter_id, uint32_t profile_id) override {
+    if (!has_meters_) return no_meters("", meter_id);
     std::lock_guard<std::mutex> g(mu_);
     return table_.create_meter(meter_id, profile_id);
   }
@@ -79,16 +90,25 @@ class SimFlowBackend final : public FlowBackend {
     return table_.destroy_meter(meter_id);
   }
   FlowResult<MeterStats> read_meter_stats(uint32_t meter_id) override {
+    if (!has_meters_) return no_meters("", meter_id);
     std::lock_guard<std::mutex> g(mu_);
     return table_.meter_stats(meter_id);
   }
 
  private:
+  static FlowError no_meters(const char* what, uint32_t id) {
+    return FlowError{
+        ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
+        fmt::format("sim: meter {}{}{}: action type METER not supported (no rte_mtr on this NIC)",
+                    what, *what ? " " : "", id)};
+  }
+
   std::mutex& mu_;
   FlowTable& table_;
   std::chrono::microseconds insert_latency_;
   double fail_rate_;
   int fail_errno_;
+  bool has_meters_;
   std::mt19937 rng_{20240601};  // fixed seed: a test run's failures are reproducible
   std::uniform_real_distribution<double> chance_{0.0, 1.0};
 };

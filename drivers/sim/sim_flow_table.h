@@ -16,8 +16,11 @@
 // - ETH.type is the EtherType or TPID right after the MAC addresses. Without VLAN items
 //   and without has_vlan = 0, an L3 item matches after any VLAN tags (0-4); with VLAN
 //   items it must follow the last of them.
-// - L4 items need the first fragment (IPv4) or an L4 header right after the fixed IPv6
-//   header (extension headers are not walked).
+// - IPV4/IPV6 items need the whole fixed header with the right version (IPv4 IHL >= 5).
+//   L4 items need the first fragment (IPv4) or an L4 header right after the fixed IPv6
+//   header (extension headers are not walked), and the whole fixed L4 header (TCP 20,
+//   UDP 8, ICMP 8, ICMPv6 4 bytes). offload/frame_layout.h states the same for the
+//   slow path, which must reach the same verdicts.
 // Actions run in list order before the rule's fate: VLAN edits; METER (srTCM, color-
 // blind: green and yellow go on, red is dropped); SAMPLE with ratio 1 (a copy of the frame
 // as it is at that point goes to the sample's destinations, the rule goes on). COUNT

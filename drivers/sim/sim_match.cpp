@@ -19,6 +19,20 @@ uint64_t mix(uint64_t h, uint64_t w) {
 
 unsigned round_to_word(unsigned n) { return (n + 7) & ~7u; }
 
+// The fixed header an L4 item needs whole: TCP 20, UDP 8, ICMP 8, ICMPv6 4.
+uint32_t l4_header_len(uint8_t proto) {
+  switch (proto) {
+    case 6:
+      return 20;
+    case 17:
+      return 8;
+    case 1:
+      return 8;
+    default:
+      return 4;
+  }
+}
+
 }  // namespace
 
 Layout parse_layout(const uint8_t* p, uint32_t len) {
@@ -36,11 +50,13 @@ Layout parse_layout(const uint8_t* p, uint32_t len) {
   l.l3_off = static_cast<uint16_t>(type_off + 2);
   const uint8_t* ip = p + l.l3_off;
   if (type == kEtherIpv4 && len >= l.l3_off + 20u && (ip[0] >> 4) == 4 && (ip[0] & 0xf) >= 5) {
+    l.ip = true;
     const uint16_t frag_offset = load_be16(ip + 6) & 0x1fff;
     l.l4_off = static_cast<uint16_t>(l.l3_off + (ip[0] & 0xf) * 4);
     l.l4_proto = ip[9];
     l.l4 = frag_offset == 0 && l.l4_off <= len;
   } else if (type == kEtherIpv6 && len >= l.l3_off + 40u && (ip[0] >> 4) == 6) {
+    l.ip = true;
     l.l4_off = static_cast<uint16_t>(l.l3_off + 40);
     l.l4_proto = ip[6];
     l.l4 = true;
@@ -110,11 +126,14 @@ bool frame_key(const MatchShape& shape, uint16_t in_port, const Layout& l, const
         break;
       case StepKind::l3:
         if (!l.eth || l.l3_type != s.ethertype) return false;
+        // A NIC's parser recognises IP only in a whole fixed header.
+        if ((s.ethertype == kEtherIpv4 || s.ethertype == kEtherIpv6) && !l.ip) return false;
         if (s.tags >= 0 && l.n_tags != s.tags) return false;
         off = l.l3_off;
         break;
       case StepKind::l4:
         if (!l.l4 || l.l4_proto != s.l4_proto) return false;
+        if (len < l.l4_off + l4_header_len(s.l4_proto)) return false;  // whole fixed header
         if (s.ethertype != 0 && l.l3_type != s.ethertype) return false;
         off = l.l4_off;
         break;

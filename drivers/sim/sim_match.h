@@ -32,6 +32,7 @@ struct Layout {
   uint8_t n_tags = 0;    // VLAN tags after the MAC addresses
   uint16_t l3_off = 0;   // first byte after the tags' EtherType
   uint16_t l3_type = 0;  // that EtherType
+  bool ip = false;       // a whole IPv4 (version 4, IHL >= 5) or IPv6 fixed header
   bool l4 = false;       // an L4 header starts at l4_off
   uint8_t l4_proto = 0;
   uint16_t l4_off = 0;

@@ -10,9 +10,19 @@ namespace {
 constexpr uint64_t kSlowPathWaitMs = 5000;
 }  // namespace
 
-ESwitchDataplane::ESwitchDataplane(std::vector<drivers::PortInfo> ports, offload::PolicyChannel& policy,
-                                   offload::OffloadEngine& offload, const slowpath::SlowPath& slow)
-    : ports_(std::move(ports)), policy_(policy), offload_(offload), slow_(slow) {}
+ESwitchDataplane::ESwitchDataplane(std::vector<drivers::PortInfo> ports,
+                                   offload::PolicyChannel& policy, offload::OffloadEngine& offload,
+                                   const slowpath::SlowPath& slow, drivers::VfAdmin* vf_admin,
+                                   bool eswitch_has_meters)
+    : ports_(std::move(ports)), policy_(policy), offload_(offload), slow_(slow) {
+  for (const auto& p : ports_)
+    if (p.role == drivers::PortRole::uplink) proxy_port_ = p.ethdev_port;
+  if (!vf_admin) return;
+  std::vector<int> vfs;
+  for (const auto& p : ports_)
+    if (p.role == drivers::PortRole::vf) vfs.push_back(p.vf_index);
+  knobs_.emplace(*vf_admin, eswitch_has_meters, vfs);
+}
 
 int ESwitchDataplane::vf_count() const {
   return static_cast<int>(std::count_if(ports_.begin(), ports_.end(),
@@ -23,13 +33,21 @@ Result<void> ESwitchDataplane::apply(const vsm::DataplaneConfig& cfg) {
   std::lock_guard<std::mutex> g(mu_);
   auto snap = build_policy_snapshot(ports_, cfg, generation_ + 1);
   if (!snap.ok()) return snap.error();
+  // Bound VFs get their knobs before the slow path forwards for them, and a refusal
+  // refuses the change (fail closed); VFs left unbound are reset once their rules are gone.
+  if (knobs_)
+    if (auto r = knobs_->apply_bound(cfg.veths); !r) return r;
   ++generation_;
   policy_.publish(std::make_shared<const offload::PolicySnapshot>(std::move(snap.value())));
   if (!slow_.wait_for_policy(generation_, kSlowPathWaitMs))
     return make_error(ETIMEDOUT, "slow path did not take policy generation {} within {} ms", generation_,
                       kSlowPathWaitMs);
   if (auto r = offload_.resync_and_wait(); !r.ok()) return r;
+  if (knobs_) knobs_->reset_unbound(cfg.veths);
   veths_ = cfg.veths;
+  std::map<uint32_t, int> bound;
+  for (const auto& v : veths_) bound[v.number] = v.vf;
+  sw_counters_.rebind(bound, [&](int vf) { return read_vf(vf); });
   log::info("dataplane", "policy generation {} applied: {} vEthernet(s) bound", generation_, cfg.veths.size());
   return ok();
 }
@@ -43,8 +61,14 @@ nlohmann::json ESwitchDataplane::rules_json() const {
                    {"priority", e.spec.priority},
                    {"match", offload::match_text(e.spec)},
                    {"actions", offload::actions_text(e.spec)},
+                   {"testpmd", offload::testpmd_text(e.spec, proxy_port_)},
                    {"state", offload::rule_state_name(e.state)},
                    {"reason", e.reason},
+                   {"errno", e.nic_errno},
+                   {"drop_reason", e.drop_reason < offload::DropReason::count_ ? offload::drop_reason_name(e.drop_reason) : ""},
+                   {"acl", e.acl},
+                   {"ace_seq", e.ace_seq},
+                   {"chain", e.chain != offload::kNoChain ? offload::chain_name(e.chain) : ""},
                    {"packets", e.packets},
                    {"bytes", e.bytes},
                    {"refs", e.refs}});
@@ -52,34 +76,63 @@ nlohmann::json ESwitchDataplane::rules_json() const {
   return out;
 }
 
-nlohmann::json ESwitchDataplane::counters_json() const {
-  std::vector<vsm::ResolvedVeth> veths;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    veths = veths_;
-  }
-  auto rules = offload_.rules();
-  auto retired = offload_.retired();
+SwPortCounts ESwitchDataplane::read_vf(int vf) const {
+  SwPortCounts c;
+  auto it = std::find_if(ports_.begin(), ports_.end(), [&](const auto& p) {
+    return p.role == drivers::PortRole::vf && p.vf_index == vf;
+  });
+  if (it == ports_.end()) return c;
+  const auto* pc = slow_.port_counters(it->ethdev_port);
+  if (!pc) return c;
   auto rd = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  c.rx = {rd(pc->rx_packets), rd(pc->rx_bytes)};
+  c.tx = {rd(pc->tx_packets), rd(pc->tx_bytes)};
+  for (size_t i = 0; i < c.drops.size() && i < pc->drops.size(); ++i) c.drops[i] = rd(pc->drops[i]);
+  for (size_t d = 0; d < 2; ++d) {
+    auto& p = c.police[d];
+    p.conform_packets = rd(pc->police_conform_packets[d]);
+    p.conform_bytes = rd(pc->police_conform_bytes[d]);
+    p.violate_packets = rd(pc->police_violate_packets[d]);
+    p.violate_bytes = rd(pc->police_violate_bytes[d]);
+    p.present = p.conform_packets + p.violate_packets > 0;
+  }
+  return c;
+}
+
+// The counters contract (docs/architecture.md "Counters"): per vEthernet, hardware
+// (offload::HwCounters, live + retired) merged with the slow path's counts of the ports it
+// was bound to; every number only grows.
+nlohmann::json ESwitchDataplane::counters_json() const {
+  const offload::HwCounters hw = offload_.hw_counters();
+  const offload::HwCounters retired = offload_.retired_counters();
+  auto rules = offload_.rules();
+  auto rd = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  std::lock_guard<std::mutex> g(mu_);
   nlohmann::json per = nlohmann::json::object();
-  for (const auto& v : veths) {
+  for (const auto& v : veths_) {
     auto it = std::find_if(ports_.begin(), ports_.end(), [&](const auto& p) {
       return p.role == drivers::PortRole::vf && p.vf_index == v.vf;
     });
     if (it == ports_.end()) continue;
+    auto h = hw.veths.find(v.number);
+    const offload::VethHwCounters none;
+    nlohmann::json j = veth_counters_json(v, h != hw.veths.end() ? h->second : none,
+                                          sw_counters_.total(v.number, [&](int vf) { return read_vf(vf); }));
+    // The raw views: live rules' COUNT and the slow path's own per-port counters.
     uint64_t hw_in_pk = 0, hw_in_by = 0, hw_out_pk = 0, hw_out_by = 0;
     for (const auto& r : rules) {
       if (r.veth != v.number) continue;
-      if (r.spec.group == offload::kGroupIngress) {
+      if (r.counts_rx) {
         hw_in_pk += r.packets;
         hw_in_by += r.bytes;
-      } else if (!r.spec.match.in_port) {
+      } else if (!r.tx_veths.empty()) {
         hw_out_pk += r.packets;
         hw_out_by += r.bytes;
       }
     }
-    nlohmann::json j = {{"vm", v.vm}, {"vf", v.vf}, {"hw_rule_packets", hw_in_pk + hw_out_pk}};
-    if (auto rt = retired.find(v.number); rt != retired.end()) j["hw_retired_packets"] = rt->second.packets;
+    j["hw_rule_packets"] = hw_in_pk + hw_out_pk;
+    if (auto rt = retired.veths.find(v.number); rt != retired.veths.end())
+      j["hw_retired_packets"] = rt->second.rx.packets + rt->second.tx.packets;
     j["hw_ingress_packets"] = hw_in_pk;
     j["hw_ingress_bytes"] = hw_in_by;
     j["hw_egress_packets"] = hw_out_pk;
@@ -97,7 +150,11 @@ nlohmann::json ESwitchDataplane::counters_json() const {
   }
   nlohmann::json sp = slow_.counters_json();
   sp["nic_errors"] = offload_.nic_errors();
-  return {{"slowpath", sp}, {"veths", per}};
+  // Per-entry matches: the NIC's rule counts plus the slow path's own.
+  auto counted = hw.acl_entries;
+  for (const auto& [acl, seqs] : slow_.acl_entries_json().items())
+    for (const auto& [seq, n] : seqs.items()) counted[acl][static_cast<uint32_t>(std::stoul(seq))] += n.get<uint64_t>();
+  return {{"slowpath", sp}, {"veths", per}, {"acl_entries", acl_entries_json(veths_, counted)}};
 }
 
 }  // namespace vfs::daemon

@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
   if (auto r = eswitch.start(); !r.ok()) return abort_start(r.error());
   slow.start();
 
-  daemon::ESwitchDataplane dataplane(eswitch.ports(), policy, engine, slow);
+  daemon::ESwitchDataplane dataplane(eswitch.ports(), policy, engine, slow, eswitch.vf_admin(),
+                                     eswitch.has_meters());
   vsm::Supervisor supervisor(dataplane, sup_opt);
   if (auto r = supervisor.restore(); !r.ok()) {
     slow.stop();

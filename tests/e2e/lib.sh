@@ -28,7 +28,7 @@ declare -A E2E_PROFILE=([vm1]=web [vm2]=web [vm3]=db [vm4]=db)
 # vEthernet number and UUID per attached VM.
 declare -A VM_NS=() VM_DEV=() VM_VETH=() VM_UUID=()
 declare -A _E2E_SNIFF_PID=()
-_e2e_pids=() _e2e_daemon_logs=() _e2e_sims=() _e2e_netns=() _e2e_links=()
+_e2e_pids=() _e2e_daemon_logs=() _e2e_sims=() _e2e_netns=() _e2e_links=() _e2e_users=()
 _e2e_failed_once=0
 
 e2e_fail() { # MESSAGE: records why the script failed and exits non-zero
@@ -94,6 +94,10 @@ e2e_track_pid() {
   _e2e_pids+=("$1")
   _e2e_record "pid $1"
 }
+e2e_track_user() { # NAME: a Unix user this test made, deleted at exit
+  _e2e_users+=("$1")
+  _e2e_record "user $1"
+}
 e2e_track_link() {
   _e2e_links+=("$1")
   _e2e_record "link $1"
@@ -130,6 +134,7 @@ _e2e_cleanup() {
     done
   fi
   for name in "${!_E2E_SNIFF_PID[@]}"; do _e2e_stop_pid "${_E2E_SNIFF_PID[$name]}" INT 3; done
+  for name in "${_e2e_users[@]}"; do userdel "$name" 2>/dev/null; done
   for ((i = ${#_e2e_pids[@]} - 1; i >= 0; i--)); do _e2e_stop_pid "${_e2e_pids[i]}" TERM 10; done
   for entry in "${_e2e_sims[@]}"; do
     name=${entry%%:*} vfs=${entry##*:}
@@ -263,6 +268,29 @@ e2e_counter() { # EXPR over the slow path's counters, e.g. 'd["exception_packets
   local c
   c=$(e2e_counters) || e2e_fail "vfsw could not read the slow path counters"
   e2e_json "$1" <<<"$c"
+}
+
+# The daemon's whole counters JSON (API op "counters": slowpath, veths, acl_entries).
+_E2E_API_COUNTERS_PY='
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"{\"op\": \"counters\"}\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+reply = json.loads(buf)
+if not reply.get("ok"):
+    sys.exit("counters request failed: " + json.dumps(reply))
+print(json.dumps(reply["counters"]))
+'
+e2e_veth_counter() { # VM EXPR: EXPR over VM's vEthernet counters (v), e.g. 'v["rx_packets"]'
+  local c
+  c=$("$PY" -c "$_E2E_API_COUNTERS_PY" "$SOCK") || e2e_fail "could not read the daemon's counters"
+  e2e_json "(lambda v: $2)(d[\"veths\"][\"${VM_VETH[$1]}\"])" <<<"$c"
 }
 
 e2e_wait_rules() { # SECONDS EXPR WHAT: waits until EXPR holds over the rule dump

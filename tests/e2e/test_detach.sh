@@ -19,10 +19,10 @@ e2e_wait_rules 10 "not any(veth(r) == $v1 or '$mac1' in text(r) for r in rules)"
   "no rule of vEthernet $v1 and none naming $mac1"
 
 e2e_step "the detached VF forwards nothing"
-nopol0=$(e2e_counter 'd["dropped"]["no_policy"]')
+nopol0=$(e2e_counter 'd["dropped"]["no-policy"]')
 e2e_expect_no_reach vm1 vm2
-nopol1=$(e2e_counter 'd["dropped"]["no_policy"]')
-((nopol1 > nopol0)) || e2e_fail "dropped.no_policy did not grow ($nopol0 -> $nopol1) while the unbound VF sent"
+nopol1=$(e2e_counter 'd["dropped"]["no-policy"]')
+((nopol1 > nopol0)) || e2e_fail "dropped.no-policy did not grow ($nopol0 -> $nopol1) while the unbound VF sent"
 e2e_rules "not any(veth(r) == $v1 for r in rules)" || e2e_fail "rules of detached vEthernet $v1 came back"
 
 e2e_step "attach the same VM vNIC again"

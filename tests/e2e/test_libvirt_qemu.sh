@@ -5,12 +5,12 @@
 # host's libvirt config is untouched), with the hook installed in the private
 # /etc/libvirt/hooks/qemu.d and pointed at this run's vfswitchd. The guest
 # (tests/e2e/guest: Debian's cloud kernel + a busybox initramfs) has one virtio vNIC on the
-# tap device <sim>vf0, its profile named in vfswitch's domain metadata.
+# sim's tap VF wire <sim>vf0 (vfswitchd --sim-tap-vfs: the sim makes a persistent tap
+# and reads its host side; QEMU opens it by name with <target dev='<sim>vf0'
+# managed='no'/>), its profile named in vfswitch's domain metadata.
 # Checks: `virsh create` binds the vNIC to its profile and the guest pings its VLAN peer (a
 # namespace on VF 1) and answers it; a guest whose profile is missing does not start and
 # virsh shows the hook's reason; `virsh destroy` unbinds the vNIC and removes its rules.
-# The tap: the sim's own (vfswitchd --sim-tap-vfs) when the daemon has the option, else a
-# tap bridged to the sim's veth wire (the switch sees the same frames either way).
 # Skips (exit 77, with the reason) only when QEMU or libvirt cannot be installed.
 source "$(dirname "$0")/lib.sh"
 
@@ -28,31 +28,11 @@ GUEST=$("$VFS_ROOT/tests/e2e/guest/make-guest") || skip "the guest kernel cannot
 
 e2e_init
 e2e_write_startup_config "$WORK/startup-config"
-if "$VFS_BIN/vfswitchd" --help 2>/dev/null | grep -q -- '--sim-tap-vfs'; then
-  TAP_MODE=sim
-  e2e_daemon_start --startup-config "$WORK/startup-config" --sim-tap-vfs 0,2
-else
-  TAP_MODE=bridge
-  e2e_daemon_start --startup-config "$WORK/startup-config"
-fi
-
-# A tap named like VF wire N, bridged onto the sim's veth wire (renamed <sim>g<N>).
-bridge_tap() { # N
-  local vf=${SIM}vf$1 g=${SIM}g$1 br=${SIM}b$1 d
-  ip link set dev "$vf" down
-  ip link set dev "$vf" name "$g"
-  ip tuntap add dev "$vf" mode tap
-  ip link add name "$br" type bridge
-  for d in "$g" "$vf" "$br"; do sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"; done
-  ip link set dev "$g" master "$br"
-  ip link set dev "$vf" master "$br"
-  for d in "$g" "$vf" "$br"; do ip link set dev "$d" up; done
-}
-if [[ $TAP_MODE == bridge ]]; then
-  e2e_step "vfswitchd has no --sim-tap-vfs: taps ${SIM}vf0 and ${SIM}vf2 bridged onto the sim's wires"
-  bridge_tap 0
-  bridge_tap 2
-fi
+e2e_step "vfswitchd with tap VF wires ${SIM}vf0 and ${SIM}vf2 (--sim-tap-vfs 0,2) for the guests"
+e2e_daemon_start --startup-config "$WORK/startup-config" --sim-tap-vfs 0,2
+for vf in 0 2; do
+  [[ -e /sys/class/net/${SIM}vf$vf/tun_flags ]] || e2e_fail "${SIM}vf$vf is not a tap device: $(ip -d link show "${SIM}vf$vf" 2>&1)"
+done
 
 e2e_step "peer: a namespace on VF 1, profile web (VLAN 10)"
 e2e_vm peer 1 10.10.0.1 02:00:00:00:10:01
@@ -228,4 +208,4 @@ e2e_wait_rules 10 "not any(veth(r) == $v for r in rules)" "no rule of Vethernet$
 grep -q "$GOOD release end: .*detached Vethernet$v" "$WORK/hook.log" ||
   e2e_fail "the hook log does not record the release: $(tail -n 5 "$WORK/hook.log")"
 e2e_expect_no_reach peer "$GUEST_IP"
-echo "PASS: libvirt + QEMU guest ($TAP_MODE taps) in $SECONDS s"
+echo "PASS: libvirt + QEMU guest on the sim's tap VF wires in $SECONDS s"

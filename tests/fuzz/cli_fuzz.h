@@ -38,7 +38,9 @@ class CliFuzzer {
     if (!(supervisor_.model() == before)) return "a failing line changed the model";
     if (session_.mode != session_before.mode || session_.profile != session_before.profile ||
         session_.acl != session_before.acl || session_.veth != session_before.veth ||
-        session_.vlans != session_before.vlans)
+        session_.vlans != session_before.vlans ||
+        session_.policy_map != session_before.policy_map ||
+        session_.monitor != session_before.monitor)
       return "a failing line changed the session";
     if (dataplane_.applied() != applied) return "a failing line reached the datapath";
     if (r.failure.message.empty()) return "a failing line gave no reason";
@@ -107,13 +109,36 @@ class LineGenerator {
       case TokenSpec::Kind::vlan_list:
         return pick_of({"1", "10", "10-20,30", "4094", "4095", "5-3", "2,,3", "10-4094", "20"});
       case TokenSpec::Kind::word:
-        return pick_of({"web", "db", "a", "web-in", "v6", "alice", "bob", "root", "Bad$", "x|y",
-                        std::string(100, 'n').c_str()});
+        return pick_of({"web",
+                        "db",
+                        "a",
+                        "web-in",
+                        "v6",
+                        "alice",
+                        "bob",
+                        "root",
+                        "Bad$",
+                        "x|y",
+                        std::string(100, 'n').c_str(),
+                        "slow",
+                        "macs",
+                        "0000.1111.2222",
+                        "52:54:00:ab:cd:01",
+                        "0000.1111",
+                        "10.0.0.5",
+                        "2001:db8::5",
+                        "10.50",
+                        "100",
+                        "100.001",
+                        "7.5",
+                        "-1"});
       case TokenSpec::Kind::text:
         return pick_of({"tcp any any eq 80", "ip 10.0.0.0/8 host 10.1.1.1", "udp any range 1 2 any",
                         "icmp any any 8 0", "ipv6 2001:db8::/32 any", "tcp any any established",
                         "ip 10.0.0.0 0.0.0.255 any", "tcp any any range 9 1", "hello world",
-                        "47 any any", "ip any", "icmp any any 300"});
+                        "47 any any", "ip any", "icmp any any 300", "any any",
+                        "host 0000.1111.2222 any 0x0806", "0060.3e00.0000 0000.00ff.ffff any arp",
+                        "any host 0000.1111 any", "any any 0x05ff", "any any ipv6"});
     }
     return "?";
   }

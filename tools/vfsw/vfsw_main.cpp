@@ -3,7 +3,9 @@
 // uses to the daemon's local API, and prints what the daemon answers.
 //
 // The interactive prompt keeps its mode across lines because the daemon keeps one CLI
-// session per connection ("keep_mode": true), so vfsw holds a single connection open.
+// session per connection ("keep_mode": true), so vfsw holds a single connection open. On
+// a terminal it edits lines with libedit (history, `?`, TAB: terminal_session.h); from a
+// pipe it reads plain lines.
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +20,7 @@
 
 #include "tools/common/api_client.h"
 #include "tools/common/cli_text.h"
+#include "tools/vfsw/terminal_session.h"
 
 namespace po = boost::program_options;
 using vfs::tools::ApiClient;
@@ -31,8 +34,10 @@ constexpr int kExitUsage = 2;
 const char* const kUsage =
     "Usage:\n"
     "  vfsw [--socket PATH] -c \"CMD ; CMD ; ...\"   run CLI commands in order\n"
-    "  vfsw [--socket PATH]                        interactive prompt on stdin; the mode is kept\n"
-    "                                              across lines, exit or quit leaves exec mode\n"
+    "  vfsw [--socket PATH]                        interactive prompt; the mode is kept across\n"
+    "                                              lines, exit or quit in exec mode leaves. On a\n"
+    "                                              terminal: line editing, history, ? lists the\n"
+    "                                              next words, TAB completes\n"
     "  vfsw [--socket PATH] attach --vf I --profile NAME --vm NAME [--vm-uuid U] [--mac M]\n"
     "                                              bind a VF to a VM vNIC, print its vEthernet "
     "number\n"
@@ -65,6 +70,7 @@ int run_commands(ApiClient& client, const std::vector<std::string>& commands) {
 
 int interactive(ApiClient& client) {
   const bool tty = ::isatty(STDIN_FILENO);
+  if (tty && ::isatty(STDOUT_FILENO)) return vfs::tools::run_terminal_session(client);
   std::string prompt = "vfsw# ";
   std::string mode = "exec";
   std::string line;

@@ -42,8 +42,9 @@ TEST_CASE("defaults are the documented ones") {
 }
 
 TEST_CASE("the interface contract's options are accepted") {
-  auto o = parse({"--driver", "sim", "--sim-vfs", "6", "--sim-name", "ab1", "--socket", "/tmp/x.sock",
-                  "--state-dir", "/tmp/st", "--startup-config", "/tmp/sc", "--foreground"});
+  auto o =
+      parse({"--driver", "sim", "--sim-vfs", "6", "--sim-name", "ab1", "--socket", "/tmp/x.sock",
+             "--state-dir", "/tmp/st", "--startup-config", "/tmp/sc", "--foreground"});
   REQUIRE(o.ok());
   CHECK(o->sim_vfs == 6);
   CHECK(o->sim_name == "ab1");
@@ -79,7 +80,9 @@ TEST_CASE("bad command lines are refused with the option named") {
 }
 
 TEST_CASE("a config file sets options; the command line wins over it") {
-  TempFile f("# vfswitchd.conf\ndriver = sim\nsim-vfs = 3\nsim-name = cfg1\nsocket = /tmp/from-file.sock\n");
+  TempFile f(
+      "# vfswitchd.conf\ndriver = sim\nsim-vfs = 3\nsim-name = cfg1\nsocket = "
+      "/tmp/from-file.sock\n");
   auto o = parse({"--config", f.path.c_str(), "--socket", "/tmp/from-cli.sock"});
   REQUIRE(o.ok());
   CHECK(o->sim_vfs == 3);
@@ -110,4 +113,75 @@ TEST_CASE("config file errors name the file and the line") {
   auto d = parse({"--config", "/nonexistent/vfswitchd.conf"});
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().message.find("/nonexistent/vfswitchd.conf") != std::string::npos);
+}
+
+TEST_CASE(
+    "the sim's knobs: --sim-unsupported, --sim-capacity, --sim-insert-latency-us, "
+    "--sim-fail-rate") {
+  auto o = parse({"--sim-unsupported", "ipv6,Meter,of_push_vlan", "--sim-capacity", "12",
+                  "--sim-insert-latency-us", "250", "--sim-fail-rate", "0.25"});
+  REQUIRE(o.ok());
+  CHECK(o->sim_unsupported == std::vector<std::string>{"IPV6", "METER", "OF_PUSH_VLAN"});
+  CHECK(o->sim_capacity == 12);
+  CHECK(o->sim_insert_latency_us == 250);
+  CHECK(o->sim_fail_rate == doctest::Approx(0.25));
+
+  auto defaults = parse({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->sim_unsupported.empty());
+  CHECK(defaults->sim_capacity == 65536);
+  CHECK(defaults->sim_insert_latency_us == 0);
+  CHECK(defaults->sim_fail_rate == 0);
+
+  auto zero = parse({"--sim-capacity", "0"});
+  REQUIRE(zero.ok());
+  CHECK(zero->sim_capacity == 0);
+
+  auto help = parse({"--help"});
+  REQUIRE(help.ok());
+  for (const char* opt :
+       {"--sim-unsupported", "--sim-capacity", "--sim-insert-latency-us", "--sim-fail-rate"})
+    CHECK(help->help_text.find(opt) != std::string::npos);
+}
+
+TEST_CASE("bad sim knobs are refused naming the option and the word") {
+  auto unknown = parse({"--sim-unsupported", "ipv6,frobnicate"});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message.find("--sim-unsupported") != std::string::npos);
+  CHECK(unknown.error().message.find("'frobnicate'") != std::string::npos);
+
+  auto empty_name = parse({"--sim-unsupported", "ipv6,,meter"});
+  REQUIRE_FALSE(empty_name.ok());
+  CHECK(empty_name.error().message.find("--sim-unsupported") != std::string::npos);
+
+  for (const char* bad : {"-1", "many", "4294967296", ""}) {
+    INFO(bad);
+    auto cap = parse({"--sim-capacity", bad});
+    REQUIRE_FALSE(cap.ok());
+    CHECK(cap.error().message.find("--sim-capacity") != std::string::npos);
+  }
+  auto lat = parse({"--sim-insert-latency-us", "-5"});
+  REQUIRE_FALSE(lat.ok());
+  CHECK(lat.error().message.find("--sim-insert-latency-us") != std::string::npos);
+
+  for (const char* bad : {"1.5", "-0.1", "nan", "often"}) {
+    INFO(bad);
+    auto rate = parse({"--sim-fail-rate", bad});
+    REQUIRE_FALSE(rate.ok());
+    CHECK(rate.error().message.find("sim-fail-rate") != std::string::npos);
+  }
+}
+
+TEST_CASE("the sim's knobs from a config file") {
+  TempFile cfg("sim-unsupported = sample\nsim-capacity = 7\nsim-fail-rate = 0.5\n");
+  auto o = parse({"--config", cfg.path.c_str()});
+  REQUIRE(o.ok());
+  CHECK(o->sim_unsupported == std::vector<std::string>{"SAMPLE"});
+  CHECK(o->sim_capacity == 7);
+  CHECK(o->sim_fail_rate == doctest::Approx(0.5));
+
+  TempFile bad("sim-unsupported = ipv6,warp\n");
+  auto b = parse({"--config", bad.path.c_str()});
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.error().message.find("'warp'") != std::string::npos);
 }

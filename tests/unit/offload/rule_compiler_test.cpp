@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "offload/acl_match.h"
 #include "offload/rte_flow_rule.h"
 #include "offload/rule_compiler.h"
 
 using namespace vfs::offload;
+namespace vsm = vfs::vsm;
 
 namespace {
 // uplink on port 0, VFs on ports 1..3; vf1 (port 1) and vf2 (port 2) in VLAN 10, port 3 in 20.
@@ -13,10 +17,10 @@ PolicySnapshot policy() {
   s.vlans.set(10);
   s.vlans.set(20);
   s.ports.resize(4);
-  s.ports[0] = {PortKind::uplink, true, true, 0, 0, "uplink"};
-  s.ports[1] = {PortKind::vf, true, true, 1, 10, "vEthernet1"};
-  s.ports[2] = {PortKind::vf, true, true, 2, 10, "vEthernet2"};
-  s.ports[3] = {PortKind::vf, true, true, 3, 20, "vEthernet3"};
+  s.ports[0] = uplink_port_policy();
+  s.ports[1] = access_port_policy(1, 10, "vEthernet1");
+  s.ports[2] = access_port_policy(2, 10, "vEthernet2");
+  s.ports[3] = access_port_policy(3, 20, "vEthernet3");
   return s;
 }
 const Mac kMacA{0x02, 0, 0, 0, 0, 0x0a};
@@ -47,7 +51,9 @@ TEST_CASE("a MAC learned on an access VF compiles to ingress-tag, hairpin-drop a
   CHECK(in.match.in_port == 1);
   CHECK(in.match.eth_src == kMacA);
   CHECK(in.match.has_vlan == false);
-  CHECK(in.actions == std::vector<RuleAction>{act_count(), act_push_vlan(0x8100), act_set_vid(10), act_jump(kGroupL2)});
+  CHECK(in.actions == std::vector<RuleAction>{act_count(), act_push_vlan(0x8100), act_set_vid(10),
+                                              act_jump(kGroupMacAclIn)});
+  CHECK(out[0].needs == std::vector<ChainId>{chain_in(1)});  // only with the port's ACL chain
 
   const RuleSpec& hp = out[1].spec;
   CHECK(hp.group == kGroupL2);
@@ -68,7 +74,10 @@ TEST_CASE("a MAC learned on the uplink keeps its tag toward the uplink") {
   compile_learned_mac(s, {20, kMacA, 0}, out);
   REQUIRE(out.size() == 3);
   CHECK(out[0].spec.match.vlan_vid == 20);
+  CHECK(out[0].spec.match.tpid == 0x8100);
+  CHECK(out[0].spec.match.more_vlan == false);  // no double tags from the uplink
   CHECK(out[0].spec.actions == std::vector<RuleAction>{act_count(), act_jump(kGroupL2)});
+  CHECK(out[0].needs.empty());
   CHECK(out[2].spec.actions == std::vector<RuleAction>{act_count(), act_port(0)});
 }
 
@@ -88,19 +97,108 @@ TEST_CASE("port rules: access ports drop tagged frames; a port that fails closed
   compile_port_rules(s, 0, out);
   CHECK(out.empty());  // the uplink's admission is per learned MAC and VLAN
   compile_port_rules(s, 1, out);
-  REQUIRE(out.size() == 1);
-  CHECK(out[0].spec.match.has_vlan == true);
-  CHECK(out[0].spec.actions.back() == act_drop());
+  auto in_group = [&](uint32_t g) {
+    return std::count_if(out.begin(), out.end(),
+                         [&](const CompiledRule& c) { return c.spec.group == g; });
+  };
+  // Group 0: tagged frames dropped, priority tags to the slow path; groups 1-3: the
+  // port's (empty) input chain, one pass-through rule each.
+  CHECK(in_group(kGroupIngress) == 2);
+  CHECK(in_group(kGroupMacAclIn) == 1);
+  CHECK(in_group(kGroupAclIn) == 1);
+  CHECK(in_group(kGroupQosIn) == 1);
+  const auto tagged = std::find_if(out.begin(), out.end(), [](const CompiledRule& c) {
+    return c.spec.group == kGroupIngress && c.spec.match.has_vlan == true;
+  });
+  REQUIRE(tagged != out.end());
+  CHECK(tagged->spec.actions.back() == act_drop());
+  CHECK(tagged->drop_reason == DropReason::vlan);
+  for (const auto& c : out)
+    if (c.spec.group != kGroupIngress) CHECK(c.chain == chain_in(1));
   s.ports[2].forwarding = false;
   out.clear();
   compile_port_rules(s, 2, out);
   REQUIRE(out.size() == 1);
   CHECK_FALSE(out[0].spec.match.has_vlan.has_value());
   CHECK(out[0].spec.actions.back() == act_drop());
+  CHECK(out[0].drop_reason == DropReason::port_disabled);
   s.ports[3].bound = false;
   out.clear();
   compile_port_rules(s, 3, out);
   CHECK(out.empty());
+}
+
+TEST_CASE("an input ACL compiles to one rule per entry (ranges as prefixes) and an implicit deny") {
+  auto s = policy();
+  vsm::ResolvedAcl acl;
+  acl.name = "web";
+  acl.family = vsm::AclFamily::ipv4;
+  vsm::ResolvedAce permit_http;
+  permit_http.seq = 10;
+  permit_http.permit = true;
+  permit_http.protocol = 6;
+  permit_http.dst_port = {vsm::PortMatch::Op::range, 80, 83};  // 80-83: one /14 prefix
+  vsm::ResolvedAce deny_icmp;
+  deny_icmp.seq = 20;
+  deny_icmp.protocol = 1;
+  acl.entries = {permit_http, deny_icmp};
+  s.ports[1].cfg.ip_acl_in = acl;
+  std::vector<CompiledRule> out;
+  compile_port_rules(s, 1, out);
+  std::vector<const CompiledRule*> acl_rules;
+  for (const auto& c : out)
+    if (c.spec.group == kGroupAclIn && !c.acl.empty()) acl_rules.push_back(&c);
+  REQUIRE(acl_rules.size() == 3);
+  CHECK(acl_rules[0]->ace_seq == 10);
+  CHECK(acl_rules[0]->acl == "ip:web");
+  CHECK(acl_rules[0]->spec.match.l4_dst == U16Match{80, 0xfffc});
+  CHECK(acl_rules[0]->spec.actions.back() == act_jump(kGroupQosIn));
+  CHECK(acl_rules[1]->ace_seq == 20);
+  CHECK(acl_rules[1]->drop_reason == DropReason::acl);
+  CHECK(acl_rules[2]->ace_seq == 0);  // implicit deny, for IPv4 frames only
+  CHECK(acl_rules[2]->spec.match.ether_type == 0x0800);
+  CHECK(acl_rules[0]->spec.priority < acl_rules[1]->spec.priority);
+  CHECK(acl_rules[1]->spec.priority < acl_rules[2]->spec.priority);
+}
+
+TEST_CASE("port ranges become the fewest prefixes") {
+  CHECK(port_range_prefixes(0, 65535) == std::vector<U16Match>{{0, 0}});
+  CHECK(port_range_prefixes(80, 80) == std::vector<U16Match>{{80, 0xffff}});
+  CHECK(port_range_prefixes(1024, 2047) == std::vector<U16Match>{{1024, 0xfc00}});
+  const auto v = port_range_prefixes(1, 6);  // 1, 2-3, 4-5, 6
+  CHECK(v == std::vector<U16Match>{{1, 0xffff}, {2, 0xfffe}, {4, 0xfffe}, {6, 0xffff}});
+  // Every port in [lo, hi] is covered once, none outside.
+  for (auto [lo, hi] : std::vector<std::pair<uint16_t, uint16_t>>{
+           {3, 1000}, {0, 79}, {81, 65535}, {65535, 65535}}) {
+    const auto ps = port_range_prefixes(lo, hi);
+    for (uint32_t x = 0; x <= 65535; ++x) {
+      int hits = 0;
+      for (const auto& p : ps) hits += (x & p.mask) == p.value;
+      if (hits != ((x >= lo && x <= hi) ? 1 : 0))
+        FAIL("port ", x, " covered ", hits, " times for ", lo, "-", hi);
+    }
+  }
+}
+
+TEST_CASE("a forward to a port with output ACLs jumps to its egress group and needs its chain") {
+  auto s = policy();
+  vsm::ResolvedAcl acl;
+  acl.name = "out";
+  acl.family = vsm::AclFamily::ipv4;
+  s.ports[2].cfg.ip_acl_out = acl;  // empty: everything IPv4 denied
+  std::vector<CompiledRule> out;
+  compile_learned_mac(s, {10, kMacA, 2}, out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[2].spec.actions.back() == act_jump(kGroupEgressAcl + 2));
+  CHECK(out[2].needs == std::vector<ChainId>{chain_out(2)});
+  out.clear();
+  compile_port_rules(s, 2, out);
+  const auto deliver = std::find_if(out.begin(), out.end(), [](const CompiledRule& c) {
+    return c.spec.group == kGroupEgressAcl + 2 && c.acl.empty();
+  });
+  REQUIRE(deliver != out.end());
+  CHECK(deliver->chain == chain_out(2));
+  CHECK(deliver->spec.actions == std::vector<RuleAction>{act_count(), act_pop_vlan(), act_port(2)});
 }
 
 TEST_CASE("RteFlowRule builds the rte_flow arrays a PMD receives") {
@@ -125,11 +223,13 @@ TEST_CASE("RteFlowRule builds the rte_flow arrays a PMD receives") {
   const rte_flow_action* a = in.actions();
   CHECK(a[0].type == RTE_FLOW_ACTION_TYPE_COUNT);
   REQUIRE(a[1].type == RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN);
-  CHECK(static_cast<const rte_flow_action_of_push_vlan*>(a[1].conf)->ethertype == rte_cpu_to_be_16(0x8100));
+  CHECK(static_cast<const rte_flow_action_of_push_vlan*>(a[1].conf)->ethertype ==
+        rte_cpu_to_be_16(0x8100));
   REQUIRE(a[2].type == RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID);
-  CHECK(static_cast<const rte_flow_action_of_set_vlan_vid*>(a[2].conf)->vlan_vid == rte_cpu_to_be_16(10));
+  CHECK(static_cast<const rte_flow_action_of_set_vlan_vid*>(a[2].conf)->vlan_vid ==
+        rte_cpu_to_be_16(10));
   REQUIRE(a[3].type == RTE_FLOW_ACTION_TYPE_JUMP);
-  CHECK(static_cast<const rte_flow_action_jump*>(a[3].conf)->group == 1);
+  CHECK(static_cast<const rte_flow_action_jump*>(a[3].conf)->group == kGroupMacAclIn);
   CHECK(a[4].type == RTE_FLOW_ACTION_TYPE_END);
 
   RteFlowRule fwd(out[2].spec);
@@ -145,7 +245,29 @@ TEST_CASE("testpmd text names every field of the rule") {
   std::vector<CompiledRule> out;
   compile_learned_mac(s, {10, kMacA, 1}, out);
   CHECK(testpmd_text(out[0].spec, 0) ==
-        "flow create 0 transfer group 0 priority 0 pattern represented_port ethdev_port_id is 1 / eth src is "
-        "02:00:00:00:00:0a has_vlan is 0 / end actions count / of_push_vlan ethertype 0x8100 / of_set_vlan_vid "
+        "flow create 0 transfer group 0 priority 3 pattern represented_port ethdev_port_id is 1 / "
+        "eth src is "
+        "02:00:00:00:00:0a has_vlan is 0 / end actions count / of_push_vlan ethertype 0x8100 / "
+        "of_set_vlan_vid "
         "vlan_vid 10 / jump group 1 / end");
+  vsm::ResolvedAce e;
+  e.permit = true;
+  e.protocol = 6;
+  e.src.addr = {10, 0, 0, 0};
+  e.src.mask = {255, 255, 255, 0};
+  e.dst_port = {vsm::PortMatch::Op::eq, 443, 0};
+  e.established = true;
+  RuleSpec r;
+  r.group = kGroupAclIn;
+  r.match = ace_rule_matches(e, vsm::AclFamily::ipv4)[0];
+  r.match.in_port = 1;
+  r.match.tagged = true;
+  r.actions = {act_count(), act_meter(3), act_mirror(4), act_jump(kGroupQosIn)};
+  CHECK(testpmd_text(r, 0) ==
+        "set sample_actions 0 port_id id 4 / end\n"
+        "flow create 0 transfer group 2 priority 0 pattern represented_port ethdev_port_id is 1 / "
+        "eth / vlan / "
+        "ipv4 src spec 10.0.0.0 src mask 255.255.255.0 proto is 6 / tcp dst is 443 flags spec 0x10 "
+        "flags mask 0x10 / "
+        "end actions count / meter mtr_id 3 / sample ratio 1 index 0 / jump group 3 / end");
 }

@@ -89,8 +89,8 @@ TEST_CASE("sequence numbers, no SEQ, resequence, statistics") {
   CHECK(s.session.prompt() == "vfsw(config-ipv6-acl)# ");
   s.must({"end"});
   CHECK(s.must({"show ip access-lists a"}) ==
-        "IP access list a\n        statistics per-entry\n        100 deny ip any any\n"
-        "        105 permit udp any any\n\n");
+        "IP access list a\n        statistics per-entry\n        100 deny ip any any [match=0]\n"
+        "        105 permit udp any any [match=0]\n        implicit deny [match=0]\n\n");
   CHECK(s.must({"show ipv6 access-lists"}) ==
         "IPv6 access list b\n        10 permit icmp any any 128\n\n");
 }

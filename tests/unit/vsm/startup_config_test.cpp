@@ -31,6 +31,7 @@ TEST_CASE("the sample startup-config defines web and db") {
     expected.description = m.profiles.at(name).description;
     expected.access_vlan = vlan;
     expected.state_enabled = true;
+    expected.mode_set = expected.access_vlan_set = expected.shutdown_set = true;
     CHECK(m.profiles.at(name) == expected);
   }
   CHECK(sw.dataplane.last().vlans == std::vector<uint16_t>{1, 10, 20});
