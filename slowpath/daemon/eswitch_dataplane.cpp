@@ -152,8 +152,10 @@ nlohmann::json ESwitchDataplane::counters_json() const {
   sp["nic_errors"] = offload_.nic_errors();
   // Per-entry matches: the NIC's rule counts plus the slow path's own.
   auto counted = hw.acl_entries;
-  for (const auto& [acl, seqs] : slow_.acl_entries_json().items())
-    for (const auto& [seq, n] : seqs.items()) counted[acl][static_cast<uint32_t>(std::stoul(seq))] += n.get<uint64_t>();
+  const nlohmann::json sw_acl = slow_.acl_entries_json();
+  for (auto acl = sw_acl.begin(); acl != sw_acl.end(); ++acl)
+    for (auto seq = acl->begin(); seq != acl->end(); ++seq)
+      counted[acl.key()][static_cast<uint32_t>(std::stoul(seq.key()))] += seq->get<uint64_t>();
   return {{"slowpath", sp}, {"veths", per}, {"acl_entries", acl_entries_json(veths_, counted)}};
 }
 
