@@ -83,7 +83,8 @@ TEST_CASE("mac access-lists: config mode, profiles, interfaces, integrity") {
   CHECK(sw.session.mode == Mode::config_mac_acl);
   CHECK(sw.refused("permit tcp any any").message.find("'tcp'") != std::string::npos);
   sw.must({"resequence mac access-list macs 100 5"});
-  const AccessList& a = sw.supervisor->model().mac_acls.at("macs");
+  const SwitchModel model = sw.supervisor->model();  // a copy: keep it alive
+  const AccessList& a = model.mac_acls.at("macs");
   CHECK(a.entries.size() == 2);
   CHECK(a.entries.contains(100));
   CHECK(a.entries.contains(105));
