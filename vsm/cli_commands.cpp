@@ -1,6 +1,7 @@
 #include "vsm/cli_commands.h"
 
 #include "vsm/cli_show.h"
+#include "vsm/vlan_list.h"
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -43,6 +44,35 @@ CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, Co
 }
 
 Result<CommandOutput> done() { return CommandOutput{}; }
+
+// "conf; port-profile type vethernet web": the commands that lead to the session's mode.
+std::string where_text(const CliSession& s) {
+  switch (s.mode) {
+    case Mode::exec:
+      return "exec";
+    case Mode::config:
+      return "conf";
+    case Mode::config_vlan:
+      return "conf; vlan " + format_vlan_list(s.vlans);
+    case Mode::config_port_prof:
+      return "conf; port-profile type vethernet " + s.profile;
+    case Mode::config_if:
+      return fmt::format("conf; interface Vethernet{}", s.veth);
+    case Mode::config_acl:
+      return "conf; ip access-list " + s.acl;
+    case Mode::config_ipv6_acl:
+      return "conf; ipv6 access-list " + s.acl;
+    case Mode::config_mac_acl:
+      return "conf; mac access-list " + s.acl;
+    case Mode::config_pmap:
+      return "conf; policy-map type qos " + s.policy_map;
+    case Mode::config_pmap_class:
+      return "conf; policy-map type qos " + s.policy_map + "; class class-default";
+    case Mode::config_monitor:
+      return fmt::format("conf; monitor session {}", s.monitor);
+  }
+  return std::string(mode_name(s.mode));
+}
 
 std::string role_help(Role r) {
   switch (r) {
@@ -149,6 +179,19 @@ std::vector<CommandSpec> config_command_rows() {
         c.session.leave_to(parent_mode(c.session.mode));
         return done();
       }));
+
+  {  // `where`: the configuration context, as NX-OS prints it. Reads nothing but the session.
+    CommandSpec where = row(in_mode(Mode::exec) | kConfigModes, {keyword("where")},
+                            "Show the current configuration context", [](CommandContext& c) {
+                              CommandOutput out;
+                              out.text = "  " + where_text(c.session) + "\n";
+                              out.data = {{"mode", std::string(mode_name(c.session.mode))},
+                                          {"context", where_text(c.session)}};
+                              return Result<CommandOutput>(std::move(out));
+                            });
+    where.is_show = true;
+    rows.push_back(std::move(where));
+  }
 
   // VLANs
   rows.push_back(row(config, {keyword("vlan"), vlan_list_arg("LIST", "VLANs, e.g. 10 or 10-20,30")},

@@ -282,3 +282,16 @@ TEST_CASE("docs/cli.md documents every command") {
     CHECK(doc->find("`" + c.syntax() + "`") != std::string::npos);
   }
 }
+
+TEST_CASE("where names the configuration context in every mode") {
+  TestSwitch sw;
+  sw.basic_config();
+  CHECK(sw.must({"conf t", "end", "where"}) == "  exec\n");
+  CHECK(sw.must({"conf t", "where"}) == "  conf\n");
+  CHECK(sw.must({"port-profile type vethernet web", "where"}) ==
+        "  conf; port-profile type vethernet web\n");
+  CHECK(sw.must({"exit", "vlan 10,20", "where"}) == "  conf; vlan 10,20\n");
+  CHECK(sw.must({"exit", "policy-map type qos q", "class class-default", "where"}) ==
+        "  conf; policy-map type qos q; class class-default\n");
+  CHECK(sw.must({"end", "where | json"}).find("\"context\"") != std::string::npos);
+}
