@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -44,7 +46,28 @@ std::string u16_field(const char* name, const U16Match& m) {
 }  // namespace
 
 std::string mac_str(const Mac& m) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4],
+                     m[5]);
+}
+
+std::optional<Mac> parse_mac(std::string_view s) {
+  Mac m{};
+  size_t i = 0;
+  for (size_t b = 0; b < 6; ++b) {
+    if (b > 0) {
+      if (i >= s.size() || s[i] != ':') return std::nullopt;
+      ++i;
+    }
+    size_t j = i;
+    while (j < s.size() && j - i < 2 && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
+    if (j == i) return std::nullopt;
+    unsigned v = 0;
+    std::from_chars(s.data() + i, s.data() + j, v, 16);
+    m[b] = static_cast<uint8_t>(v);
+    i = j;
+  }
+  if (i != s.size()) return std::nullopt;
+  return m;
 }
 
 std::string match_text(const RuleSpec& r) {
@@ -86,7 +109,8 @@ std::string match_text(const RuleSpec& r) {
       if (m.l4_src) out += u16_field("src", *m.l4_src);
       if (m.l4_dst) out += u16_field("dst", *m.l4_dst);
       if (m.tcp_flags)
-        out += fmt::format(" flags spec 0x{:02x} flags mask 0x{:02x}", m.tcp_flags->value, m.tcp_flags->mask);
+        out += fmt::format(" flags spec 0x{:02x} flags mask 0x{:02x}", m.tcp_flags->value,
+                           m.tcp_flags->mask);
     }
     out += " / ";
   }
@@ -99,16 +123,36 @@ std::string actions_text(const RuleSpec& r) {
   unsigned sample = 0;
   for (const auto& a : r.actions) {
     switch (a.kind) {
-      case ActionKind::count: out += "count / "; break;
-      case ActionKind::drop: out += "drop / "; break;
-      case ActionKind::jump: out += fmt::format("jump group {} / ", a.arg); break;
-      case ActionKind::port: out += fmt::format("represented_port ethdev_port_id {} / ", a.arg); break;
-      case ActionKind::push_vlan: out += fmt::format("of_push_vlan ethertype 0x{:04x} / ", a.arg); break;
-      case ActionKind::set_vlan_vid: out += fmt::format("of_set_vlan_vid vlan_vid {} / ", a.arg); break;
-      case ActionKind::pop_vlan: out += "of_pop_vlan / "; break;
-      case ActionKind::meter: out += fmt::format("meter mtr_id {} / ", a.arg); break;
-      case ActionKind::mirror: out += fmt::format("sample ratio 1 index {} / ", sample++); break;
-      case ActionKind::to_slow_path: out += fmt::format("port_representor port_id {} / ", a.arg); break;
+      case ActionKind::count:
+        out += "count / ";
+        break;
+      case ActionKind::drop:
+        out += "drop / ";
+        break;
+      case ActionKind::jump:
+        out += fmt::format("jump group {} / ", a.arg);
+        break;
+      case ActionKind::port:
+        out += fmt::format("represented_port ethdev_port_id {} / ", a.arg);
+        break;
+      case ActionKind::push_vlan:
+        out += fmt::format("of_push_vlan ethertype 0x{:04x} / ", a.arg);
+        break;
+      case ActionKind::set_vlan_vid:
+        out += fmt::format("of_set_vlan_vid vlan_vid {} / ", a.arg);
+        break;
+      case ActionKind::pop_vlan:
+        out += "of_pop_vlan / ";
+        break;
+      case ActionKind::meter:
+        out += fmt::format("meter mtr_id {} / ", a.arg);
+        break;
+      case ActionKind::mirror:
+        out += fmt::format("sample ratio 1 index {} / ", sample++);
+        break;
+      case ActionKind::to_slow_path:
+        out += fmt::format("port_representor port_id {} / ", a.arg);
+        break;
     }
   }
   out += "end";
@@ -124,8 +168,8 @@ std::string testpmd_text(const RuleSpec& r, uint16_t proxy_port) {
     // port_id names the same port (the sim treats both as "out of that port's wire").
     out += fmt::format("set sample_actions {} port_id id {} / end\n", sample++, a.arg);
   }
-  out += fmt::format("flow create {} transfer group {} priority {} pattern {} actions {}", proxy_port, r.group,
-                     r.priority, match_text(r), actions_text(r));
+  out += fmt::format("flow create {} transfer group {} priority {} pattern {} actions {}",
+                     proxy_port, r.group, r.priority, match_text(r), actions_text(r));
   return out;
 }
 

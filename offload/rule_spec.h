@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vfs::offload {
@@ -17,6 +18,8 @@ namespace vfs::offload {
 using Mac = std::array<uint8_t, 6>;
 
 std::string mac_str(const Mac& m);
+// "02:00:00:00:00:0a" (1-2 hex digits a byte), as mac_str() prints it; nullopt otherwise.
+std::optional<Mac> parse_mac(std::string_view s);
 
 // The pipeline's tables (offload/rule_compiler.h). Frames enter group 0; every group past
 // it sees them tagged with their VLAN. A frame that misses in any group goes to the slow

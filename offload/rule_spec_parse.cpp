@@ -86,26 +86,6 @@ Result<uint64_t> next_number(Words& w, uint64_t max, std::string_view what) {
   return number_at(w, pos, w.next(), max, what);
 }
 
-std::optional<Mac> mac(std::string_view s) {
-  Mac m{};
-  size_t i = 0;
-  for (size_t b = 0; b < 6; ++b) {
-    if (b > 0) {
-      if (i >= s.size() || s[i] != ':') return std::nullopt;
-      ++i;
-    }
-    size_t j = i;
-    while (j < s.size() && j - i < 2 && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
-    if (j == i) return std::nullopt;
-    unsigned v = 0;
-    std::from_chars(s.data() + i, s.data() + j, v, 16);
-    m[b] = static_cast<uint8_t>(v);
-    i = j;
-  }
-  if (i != s.size()) return std::nullopt;
-  return m;
-}
-
 std::optional<std::array<uint8_t, 16>> ip(std::string_view s, uint8_t l3) {
   std::array<uint8_t, 16> a{};
   if (s.size() >= INET6_ADDRSTRLEN) return std::nullopt;
@@ -200,12 +180,12 @@ Result<void> mac_field(const Words& w, std::string_view name, const FieldText& f
                        std::optional<Mac>& value, std::optional<Mac>& mask_out) {
   auto sm = spec_mask(w, name, f);
   if (!sm) return sm.error();
-  auto v = mac(sm->value);
+  auto v = parse_mac(sm->value);
   if (!v) return w.error_at(sm->value_pos, "expected a MAC address (xx:xx:xx:xx:xx:xx)");
   value = *v;
   mask_out.reset();
   if (!sm->mask.empty()) {
-    auto m = mac(sm->mask);
+    auto m = parse_mac(sm->mask);
     if (!m) return w.error_at(sm->mask_pos, "expected a MAC mask (xx:xx:xx:xx:xx:xx)");
     if (!std::all_of(m->begin(), m->end(), [](uint8_t b) { return b == 0xff; })) mask_out = *m;
   }

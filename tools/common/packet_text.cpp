@@ -78,26 +78,6 @@ std::optional<uint64_t> number(std::string_view s) {
   return v;
 }
 
-std::optional<offload::Mac> mac(std::string_view s) {
-  offload::Mac m{};
-  size_t i = 0;
-  for (size_t b = 0; b < 6; ++b) {
-    if (b > 0) {
-      if (i >= s.size() || s[i] != ':') return std::nullopt;
-      ++i;
-    }
-    size_t j = i;
-    while (j < s.size() && j - i < 2 && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
-    if (j == i) return std::nullopt;
-    unsigned v = 0;
-    std::from_chars(s.data() + i, s.data() + j, v, 16);
-    m[b] = static_cast<uint8_t>(v);
-    i = j;
-  }
-  if (i != s.size()) return std::nullopt;
-  return m;
-}
-
 // An address: family 4 or 6 by its form.
 struct Address {
   uint8_t family = 0;
@@ -258,7 +238,7 @@ Result<PacketText> parse_packet(std::string_view text) {
     } else if (opt == "from" || opt == "to") {
       auto word = w.value("a MAC address");
       if (!word) return word.error();
-      auto m = mac(*word);
+      auto m = offload::parse_mac(*word);
       if (!m) return w.error("expected a MAC address (xx:xx:xx:xx:xx:xx)");
       (opt == "from" ? p.eth_src : p.eth_dst) = *m;
       (opt == "from" ? out.has_from : out.has_to) = true;
