@@ -1,5 +1,7 @@
 #include "offload/offload_engine.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace vfs::offload {
@@ -12,7 +14,8 @@ OffloadEngine::OffloadEngine(drivers::FlowBackend& nic, const Clock& clock,
       opt_(opt),
       events_(opt.ring_size),
       activity_(opt.ring_size),
-      table_(nic, clock) {}
+      table_(nic, clock),
+      desired_(table_) {}
 
 OffloadEngine::~OffloadEngine() { stop(); }
 
@@ -39,7 +42,7 @@ void OffloadEngine::stop() {
   if (worker_.joinable()) worker_.join();
   std::lock_guard<std::mutex> g(mu_);
   table_.clear();
-  learned_.clear();
+  desired_.clear();
 }
 
 bool OffloadEngine::post(const FdbEvent& ev) {
@@ -73,7 +76,10 @@ std::vector<RuleEntry> OffloadEngine::rules() const {
   std::lock_guard<std::mutex> g(mu_);
   std::vector<RuleEntry> out;
   out.reserve(table_.size());
-  for (const auto& [spec, e] : table_.entries()) out.push_back(e);
+  for (const RuleEntry& e : table_.entries()) out.push_back(e);
+  // In spec order, as dumps have always listed them (the table keeps no order).
+  std::sort(out.begin(), out.end(),
+            [](const RuleEntry& a, const RuleEntry& b) { return a.spec < b.spec; });
   return out;
 }
 
@@ -100,47 +106,10 @@ uint64_t OffloadEngine::nic_errors() const {
 }
 
 void OffloadEngine::handle(const FdbEvent& ev, const PolicySnapshot& policy) {
-  MacKey key{ev.entry.vid, ev.entry.mac};
-  auto it = learned_.find(key);
-  if (it != learned_.end()) {
-    if (ev.kind == FdbEvent::learned && it->second.port == ev.entry.port) return;
-    for (const auto& s : it->second.specs) table_.release(s);
-    learned_.erase(it);
-  }
-  if (ev.kind == FdbEvent::removed) return;
-  std::vector<CompiledRule> rules;
-  compile_learned_mac(policy, ev.entry, rules);
-  if (rules.empty()) return;  // the policy does not admit it (any more)
-  Record rec{ev.entry.port, {}};
-  for (const auto& r : rules) {
-    table_.acquire(r);
-    rec.specs.push_back(r.spec);
-  }
-  learned_.emplace(key, std::move(rec));
-}
-
-void OffloadEngine::resync(const PolicySnapshot& policy) {
-  std::map<uint16_t, uint32_t> port_veths;
-  for (uint16_t p = 0; p < policy.ports.size(); ++p)
-    if (policy.ports[p].bound && policy.ports[p].veth != 0) port_veths[p] = policy.ports[p].veth;
-  table_.set_port_veths(std::move(port_veths));
-  std::vector<CompiledMeter> meters;
-  compile_meters(policy, meters);
-  std::vector<CompiledRule> desired;
-  for (uint16_t p = 0; p < policy.ports.size(); ++p) compile_port_rules(policy, p, desired);
-  for (auto it = learned_.begin(); it != learned_.end();) {
-    size_t first = desired.size();
-    compile_learned_mac(policy, LearnedMac{it->first.first, it->first.second, it->second.port},
-                        desired);
-    if (desired.size() == first) {
-      it = learned_.erase(it);
-      continue;
-    }
-    it->second.specs.clear();
-    for (size_t i = first; i < desired.size(); ++i) it->second.specs.push_back(desired[i].spec);
-    ++it;
-  }
-  table_.reconcile(desired, meters);
+  if (ev.kind == FdbEvent::removed)
+    desired_.forget(ev.entry.vid, ev.entry.mac);
+  else
+    desired_.learn(policy, ev.entry);
 }
 
 void OffloadEngine::run() {
@@ -155,9 +124,12 @@ void OffloadEngine::run() {
     auto policy = policy_.load();
     if (resync_requested_ > resync_done_) {
       uint64_t target = resync_requested_;
-      resync(*policy);
+      const DesiredStats st = desired_.apply(policy);
       resync_done_ = target;
-      log::debug("offload", "policy generation {} compiled: {} rules", policy->generation,
+      log::debug("offload",
+                 "policy generation {} compiled: {} port(s) recompiled, {} rule(s) dropped, {} "
+                 "added, {} rules",
+                 policy->generation, st.ports_recompiled, st.refs_dropped, st.refs_added,
                  table_.size());
     }
     FdbEvent ev;

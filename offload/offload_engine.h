@@ -7,7 +7,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "base/result.h"
 #include "base/spsc_ring.h"
 #include "drivers/flow_backend.h"
+#include "offload/desired_state.h"
 #include "offload/policy.h"
 #include "offload/rule_compiler.h"
 #include "offload/rule_table.h"
@@ -72,15 +72,8 @@ class OffloadEngine {
   uint64_t nic_errors() const;
 
  private:
-  struct Record {
-    uint16_t port = 0;
-    std::vector<RuleSpec> specs;
-  };
-  using MacKey = std::pair<uint16_t, Mac>;
-
   void run();
   void handle(const FdbEvent& ev, const PolicySnapshot& policy);
-  void resync(const PolicySnapshot& policy);
 
   drivers::FlowBackend& nic_;
   const Clock& clock_;
@@ -99,7 +92,7 @@ class OffloadEngine {
   std::atomic<uint64_t> posted_count_{0};
   uint64_t handled_count_ = 0;
   RuleTable table_;
-  std::map<MacKey, Record> learned_;
+  DesiredState desired_;  // what table_ holds for each port and learned MAC
   std::thread worker_;
 };
 

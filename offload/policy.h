@@ -31,6 +31,12 @@ struct PortPolicy {
   // SPAN: ethdev ports that receive a copy of what this port sends (rx on the switch) or
   // of what is sent to it (tx).
   std::vector<uint16_t> mirror_rx, mirror_tx;
+  // The uplink (DHCP snooping's trusted port): some vEthernet snoops DHCP, so the rules
+  // send server replies (UDP 67 -> 68) to the slow path.
+  bool traps_dhcp_replies = false;
+
+  // Whole values: the offload worker recompiles a port whenever anything of it changed.
+  bool operator==(const PortPolicy&) const = default;
 };
 
 inline PortPolicy uplink_port_policy() {

@@ -47,7 +47,11 @@ bool snoops_dhcp(const vsm::ResolvedVeth& v) {
 }
 
 DropReason evaluate_source_guard(const vsm::ResolvedVeth& v, uint16_t vid, const FrameLayout& l,
-                                 const uint8_t* p, uint32_t len) {
+                                 const uint8_t* p, uint32_t len, const LeaseLookup* leases,
+                                 uint16_t port) {
+  auto bound4 = [&](const uint8_t* ip, const uint8_t* mac) {
+    return bound(v, ip, false, mac, vid) || (leases && leases->leased(port, vid, mac, ip));
+  };
   // DHCP servers answer from port 67 (DHCPv6: 547); a VM is no server here.
   if (snoops_dhcp(v) && l.l4 && l.ip_proto == 17) {
     const uint16_t sport = be16(p + l.l4_off);
@@ -64,7 +68,7 @@ DropReason evaluate_source_guard(const vsm::ResolvedVeth& v, uint16_t vid, const
     const uint8_t* spa = arp + 14;
     if (!std::equal(sha, sha + 6, mac)) return DropReason::arp_nd_inspection;
     const bool probe = spa[0] == 0 && spa[1] == 0 && spa[2] == 0 && spa[3] == 0;
-    if (!probe && !bound(v, spa, false, mac, vid)) return DropReason::arp_nd_inspection;
+    if (!probe && !bound4(spa, mac)) return DropReason::arp_nd_inspection;
     return DropReason::count_;
   }
   if (l.ether_type == kEtherIpv4) {
@@ -73,7 +77,7 @@ DropReason evaluate_source_guard(const vsm::ResolvedVeth& v, uint16_t vid, const
     const bool unspecified = src[0] == 0 && src[1] == 0 && src[2] == 0 && src[3] == 0;
     if (unspecified && l.l4 && l.ip_proto == 17 && be16(p + l.l4_off + 2) == 67)
       return DropReason::count_;  // DHCP
-    return bound(v, src, false, mac, vid) ? DropReason::count_ : DropReason::ip_source_guard;
+    return bound4(src, mac) ? DropReason::count_ : DropReason::ip_source_guard;
   }
   if (l.ether_type == kEtherIpv6) {
     if (!l.ip) return DropReason::ip_source_guard;
@@ -92,7 +96,8 @@ DropReason evaluate_source_guard(const vsm::ResolvedVeth& v, uint16_t vid, const
 }
 
 IngressVerdict evaluate_ingress(const PolicySnapshot& policy, uint16_t in_port,
-                                const FrameLayout& l, const uint8_t* p, uint32_t len) {
+                                const FrameLayout& l, const uint8_t* p, uint32_t len,
+                                const LeaseLookup* leases) {
   IngressVerdict v;
   const PortPolicy* pp = policy.port(in_port);
   if (!l.eth) {
@@ -144,7 +149,8 @@ IngressVerdict evaluate_ingress(const PolicySnapshot& policy, uint16_t in_port,
     return v;
   }
   if (pp->kind == PortKind::vf) {
-    if (DropReason g = evaluate_source_guard(pp->cfg, v.vid, l, p, len); g != DropReason::count_) {
+    if (DropReason g = evaluate_source_guard(pp->cfg, v.vid, l, p, len, leases, in_port);
+        g != DropReason::count_) {
       v.reason = g;
       return v;
     }

@@ -24,14 +24,29 @@ struct AclHit {
   uint32_t seq = 0;  // 0: the implicit deny
 };
 
+// Addresses bound to a port outside the snapshot: the slow path's DHCP snooping table
+// (slowpath/dhcp_snooping.h), which admits a lease from the moment its DHCPACK passed,
+// before the control plane republishes it as a source binding. Called per packet: an
+// implementation must not allocate, lock or block.
+class LeaseLookup {
+ public:
+  virtual bool leased(uint16_t port, uint16_t vid, const uint8_t* mac,
+                      const uint8_t* ip4) const = 0;
+
+ protected:
+  ~LeaseLookup() = default;
+};
+
 // Source guard of a VF in `vid` (before its ACLs): DHCP server messages from the VM are
 // dropped when it snoops DHCP (port security or `ip verify source`); with `ip verify
 // source` on an access port, IPv4/IPv6 sources must be bound to the frame's source MAC
 // (DHCP discovery from 0.0.0.0, IPv6 link-local and :: excepted), ARP senders must be
 // the frame's source with a bound address, and ND advertisements may claim only bound
-// or link-local targets. count_ = passes.
+// or link-local targets. count_ = passes. leases (with the frame's port), when given,
+// binds IPv4 addresses beyond v.source_bindings.
 DropReason evaluate_source_guard(const vsm::ResolvedVeth& v, uint16_t vid, const FrameLayout& l,
-                                 const uint8_t* p, uint32_t len);
+                                 const uint8_t* p, uint32_t len,
+                                 const LeaseLookup* leases = nullptr, uint16_t port = 0);
 bool guards_sources(const vsm::ResolvedVeth& v);
 bool snoops_dhcp(const vsm::ResolvedVeth& v);
 
@@ -45,9 +60,10 @@ struct IngressVerdict {
 };
 
 // Admission and input policy of a frame that came in on in_port. Mirrors are the caller's
-// (PortPolicy::mirror_rx, once admitted).
+// (PortPolicy::mirror_rx, once admitted). leases: see evaluate_source_guard.
 IngressVerdict evaluate_ingress(const PolicySnapshot& policy, uint16_t in_port,
-                                const FrameLayout& l, const uint8_t* p, uint32_t len);
+                                const FrameLayout& l, const uint8_t* p, uint32_t len,
+                                const LeaseLookup* leases = nullptr);
 
 struct EgressVerdict {
   bool deliver = false;

@@ -27,30 +27,38 @@ class RteFlowRule {
   static constexpr size_t kMaxActions = 16;
   static constexpr size_t kMaxMirrors = 4;
 
+  // The conf of action k (one kind each).
+  union ActionConf {
+    rte_flow_action_ethdev port;
+    rte_flow_action_jump jump;
+    rte_flow_action_of_push_vlan push;
+    rte_flow_action_of_set_vlan_vid vid;
+    rte_flow_action_meter meter;
+  };
+
+  // Built once per rule created on the NIC: only what a rule uses is written (the arrays
+  // up to their END, the specs and masks of its items, the confs of its actions), so that
+  // the translation costs what the rule holds, not the size of this object.
   rte_flow_attr attr_{};
-  std::array<rte_flow_item, kMaxItems> items_{};
-  std::array<rte_flow_action, kMaxActions> actions_{};
+  std::array<rte_flow_item, kMaxItems> items_;
+  std::array<rte_flow_action, kMaxActions> actions_;
 
-  rte_flow_item_ethdev port_spec_{}, port_mask_{};
-  rte_flow_item_eth eth_spec_{}, eth_mask_{};
-  rte_flow_item_vlan vlan_spec_{}, vlan_mask_{};
-  rte_flow_item_ipv4 ipv4_spec_{}, ipv4_mask_{};
-  rte_flow_item_ipv6 ipv6_spec_{}, ipv6_mask_{};
-  rte_flow_item_tcp tcp_spec_{}, tcp_mask_{};
-  rte_flow_item_udp udp_spec_{}, udp_mask_{};
-  rte_flow_item_icmp icmp_spec_{}, icmp_mask_{};
-  rte_flow_item_icmp6 icmp6_spec_{}, icmp6_mask_{};
+  rte_flow_item_ethdev port_spec_, port_mask_;
+  rte_flow_item_eth eth_spec_, eth_mask_;
+  rte_flow_item_vlan vlan_spec_, vlan_mask_;
+  rte_flow_item_ipv4 ipv4_spec_, ipv4_mask_;
+  rte_flow_item_ipv6 ipv6_spec_, ipv6_mask_;
+  rte_flow_item_tcp tcp_spec_, tcp_mask_;
+  rte_flow_item_udp udp_spec_, udp_mask_;
+  rte_flow_item_icmp icmp_spec_, icmp_mask_;
+  rte_flow_item_icmp6 icmp6_spec_, icmp6_mask_;
 
-  std::array<rte_flow_action_ethdev, kMaxActions> port_conf_{};
-  std::array<rte_flow_action_jump, kMaxActions> jump_conf_{};
-  std::array<rte_flow_action_of_push_vlan, kMaxActions> push_conf_{};
-  std::array<rte_flow_action_of_set_vlan_vid, kMaxActions> vid_conf_{};
-  std::array<rte_flow_action_meter, kMaxActions> meter_conf_{};
+  std::array<ActionConf, kMaxActions> conf_;
   rte_flow_action_count count_conf_{};
   // SAMPLE ratio 1: each mirror's sub-action list is REPRESENTED_PORT, END.
-  std::array<rte_flow_action_sample, kMaxMirrors> sample_conf_{};
-  std::array<rte_flow_action_ethdev, kMaxMirrors> sample_port_{};
-  std::array<std::array<rte_flow_action, 2>, kMaxMirrors> sample_actions_{};
+  std::array<rte_flow_action_sample, kMaxMirrors> sample_conf_;
+  std::array<rte_flow_action_ethdev, kMaxMirrors> sample_port_;
+  std::array<std::array<rte_flow_action, 2>, kMaxMirrors> sample_actions_;
 };
 
 }  // namespace vfs::offload

@@ -77,28 +77,35 @@ void delivery_actions(const PortPolicy& p, uint16_t port, uint16_t vid,
 void compile_acl(const vsm::ResolvedAcl& acl, uint32_t group, std::optional<uint16_t> in_port,
                  const PortPolicy& owner, uint16_t owner_port, ChainId chain,
                  const std::vector<RuleAction>& permit_actions, uint32_t& prio,
-                 std::vector<CompiledRule>& out) {
+                 std::vector<CompiledRule>& out, AceMatchMemo* memo) {
   const std::string key = acl_key(acl);
-  for (const auto& e : acl.entries) {
-    for (RuleMatch m : ace_rule_matches(e, acl.family)) {
-      RuleSpec r;
+  const std::vector<std::vector<RuleMatch>>* memoized = memo ? &memo->matches(acl) : nullptr;
+  std::vector<RuleMatch> own;
+  for (size_t k = 0; k < acl.entries.size(); ++k) {
+    const vsm::ResolvedAce& e = acl.entries[k];
+    if (!memoized) own = ace_rule_matches(e, acl.family);
+    for (const RuleMatch& m : memoized ? (*memoized)[k] : own) {
+      // Built in place: a large ACL on many ports is most of what the compiler emits.
+      CompiledRule& c = out.emplace_back();
+      RuleSpec& r = c.spec;
       r.group = group;
       r.priority = prio;
-      m.in_port = in_port;
-      m.tagged = true;
       r.match = m;
-      CompiledRule c;
+      r.match.in_port = in_port;
+      r.match.tagged = true;
+      c.veth = owner.veth;
+      c.port = owner_port;
       if (e.permit) {
-        r.actions = {act_count()};
+        r.actions.reserve(1 + permit_actions.size());
+        r.actions.push_back(act_count());
         r.actions.insert(r.actions.end(), permit_actions.begin(), permit_actions.end());
-        c = owned(std::move(r), owner.veth, owner_port);
       } else {
-        c = dropping(std::move(r), owner.veth, owner_port, DropReason::acl);
+        r.actions = {act_count(), act_drop()};
+        c.drop_reason = DropReason::acl;
       }
       c.acl = key;
       c.ace_seq = e.seq;
       c.chain = chain;
-      out.push_back(std::move(c));
     }
     ++prio;
   }
@@ -131,22 +138,23 @@ void add_default(uint32_t group, std::optional<uint16_t> in_port, std::vector<Ru
 }
 
 // Groups 1-3 of a forwarding VF port: its input ACLs and policer.
-void compile_input_chain(const PortPolicy& p, uint16_t port, std::vector<CompiledRule>& out) {
+void compile_input_chain(const PortPolicy& p, uint16_t port, std::vector<CompiledRule>& out,
+                         AceMatchMemo* memo) {
   const ChainId chain = chain_in(port);
   uint32_t prio = 0;
   if (has_in_mac_acl(p))
     compile_acl(*p.cfg.mac_acl_in, kGroupMacAclIn, port, p, port, chain, {act_jump(kGroupAclIn)},
-                prio, out);
+                prio, out, memo);
   else
     add_default(kGroupMacAclIn, port, {act_jump(kGroupAclIn)}, p, port, chain, out);
 
   prio = 0;
   if (p.cfg.ip_acl_in)
     compile_acl(*p.cfg.ip_acl_in, kGroupAclIn, port, p, port, chain, {act_jump(kGroupQosIn)}, prio,
-                out);
+                out, memo);
   if (p.cfg.ipv6_acl_in)
     compile_acl(*p.cfg.ipv6_acl_in, kGroupAclIn, port, p, port, chain, {act_jump(kGroupQosIn)},
-                prio, out);
+                prio, out, memo);
   add_default(kGroupAclIn, port, {act_jump(kGroupQosIn)}, p, port, chain, out);
 
   std::vector<RuleAction> qos;
@@ -158,7 +166,7 @@ void compile_input_chain(const PortPolicy& p, uint16_t port, std::vector<Compile
 // The egress groups of a forwarding VF port with output ACLs, one delivery per VLAN the
 // port carries (the delivery differs by VLAN only in untagging).
 void compile_output_chain(const PolicySnapshot& policy, const PortPolicy& p, uint16_t port,
-                          std::vector<CompiledRule>& out) {
+                          std::vector<CompiledRule>& out, AceMatchMemo* memo) {
   if (!has_out_mac_acl(p) && !has_out_ip_acl(p)) return;
   const ChainId chain = chain_out(port);
   std::vector<uint16_t> vids;
@@ -183,7 +191,7 @@ void compile_output_chain(const PolicySnapshot& policy, const PortPolicy& p, uin
       uint32_t prio = 0;
       const size_t first = out.size();
       compile_acl(*p.cfg.mac_acl_out, kGroupEgressMacAcl + port, std::nullopt, p, port, chain,
-                  after_mac, prio, out);
+                  after_mac, prio, out, memo);
       with_vid(first);
     }
     if (has_out_ip_acl(p)) {
@@ -191,10 +199,10 @@ void compile_output_chain(const PolicySnapshot& policy, const PortPolicy& p, uin
       const size_t first = out.size();
       if (p.cfg.ip_acl_out)
         compile_acl(*p.cfg.ip_acl_out, kGroupEgressAcl + port, std::nullopt, p, port, chain,
-                    deliver, prio, out);
+                    deliver, prio, out, memo);
       if (p.cfg.ipv6_acl_out)
         compile_acl(*p.cfg.ipv6_acl_out, kGroupEgressAcl + port, std::nullopt, p, port, chain,
-                    deliver, prio, out);
+                    deliver, prio, out, memo);
       add_default(kGroupEgressAcl + port, std::nullopt, deliver, p, port, chain, out);
       with_vid(first);
     }
@@ -218,7 +226,9 @@ CompiledRule guard_rule(const PortPolicy& p, uint16_t port, uint32_t prio, RuleM
   r.priority = prio;
   m.in_port = port;
   r.match = m;
-  return owned(std::move(r), p.veth, port);
+  CompiledRule c = owned(std::move(r), p.veth, port);
+  c.chain = chain_guard(port);
+  return c;
 }
 
 // Group 0 rules of offload/policy_eval.h's source guard, for a forwarding VF.
@@ -234,6 +244,16 @@ void compile_source_guard(const PortPolicy& p, uint16_t port, std::vector<Compil
       c.drop_reason = DropReason::dhcp_snooping;
       out.push_back(std::move(c));
     }
+    // DHCP snooping (slowpath/dhcp_snooping.h) sees the client's DHCPRELEASE/DECLINE,
+    // which a bound source would otherwise send past it.
+    RuleMatch client;
+    client.l3 = 4;
+    client.ip_proto = 17;
+    client.l4_src = U16Match{68, 0xffff};
+    client.l4_dst = U16Match{67, 0xffff};
+    CompiledRule c = guard_rule(p, port, kPrioInspect, client);
+    c.spec.actions = {act_count(), act_to_slow_path(port)};
+    out.push_back(std::move(c));
   }
   if (!guards_sources(p.cfg)) return;
   auto to_software = [&](uint32_t prio, RuleMatch m) {
@@ -295,11 +315,25 @@ void compile_source_guard(const PortPolicy& p, uint16_t port, std::vector<Compil
     CompiledRule c = guard_rule(p, port, kPrioGuard, m);
     c.spec.actions = {act_count(), act_drop()};
     c.drop_reason = DropReason::ip_source_guard;
+    c.chain = chain_port_drops(port);
+    c.needs = {chain_guard(port)};
     out.push_back(std::move(c));
   }
 }
 
 }  // namespace
+
+ChainId chain_same_port(uint16_t port, uint16_t vid, const Mac& mac) {
+  // FNV-1a over port, VID and MAC, folded into the ids no other chain kind uses.
+  uint32_t h = 2166136261u;
+  auto mix = [&h](uint8_t b) { h = (h ^ b) * 16777619u; };
+  mix(static_cast<uint8_t>(port));
+  mix(static_cast<uint8_t>(port >> 8));
+  mix(static_cast<uint8_t>(vid));
+  mix(static_cast<uint8_t>(vid >> 8));
+  for (uint8_t b : mac) mix(b);
+  return 0x80000000u | h;
+}
 
 uint32_t meter_id(uint16_t port, bool input) { return 1u + port * 2u + (input ? 0u : 1u); }
 
@@ -312,9 +346,41 @@ bool admits(const PolicySnapshot& policy, uint16_t port, uint16_t vid) {
   return p->access_vlan == vid;
 }
 
-void compile_port_rules(const PolicySnapshot& policy, uint16_t port,
-                        std::vector<CompiledRule>& out) {
+const std::vector<std::vector<RuleMatch>>& AceMatchMemo::matches(const vsm::ResolvedAcl& acl) {
+  constexpr size_t kItems = 8;
+  for (size_t i = items_.size(); i-- > 0;) {
+    if (items_[i].family != acl.family || items_[i].entries != acl.entries) continue;
+    if (i + 1 != items_.size()) std::swap(items_[i], items_.back());
+    return items_.back().matches;
+  }
+  if (items_.size() >= kItems) items_.erase(items_.begin());
+  Item& it = items_.emplace_back();
+  it.family = acl.family;
+  it.entries = acl.entries;
+  it.matches.reserve(acl.entries.size());
+  for (const auto& e : acl.entries) it.matches.push_back(ace_rule_matches(e, acl.family));
+  return it.matches;
+}
+
+void compile_port_rules(const PolicySnapshot& policy, uint16_t port, std::vector<CompiledRule>& out,
+                        AceMatchMemo* memo) {
   const PortPolicy* p = policy.port(port);
+  if (p && p->bound && p->kind == PortKind::uplink && p->traps_dhcp_replies) {
+    // DHCP snooping: server replies from the trusted uplink go through the slow path,
+    // which binds what they lease and forwards them.
+    RuleSpec trap;
+    trap.group = kGroupIngress;
+    trap.priority = kPrioInspect;
+    trap.match.in_port = port;
+    trap.match.l3 = 4;
+    trap.match.ip_proto = 17;
+    trap.match.l4_src = U16Match{67, 0xffff};
+    trap.match.l4_dst = U16Match{68, 0xffff};
+    trap.actions = {act_count(), act_to_slow_path(port)};
+    CompiledRule c = owned(std::move(trap), p->veth, port);
+    c.chain = chain_guard(port);
+    out.push_back(std::move(c));
+  }
   if (!p || !p->bound || p->kind == PortKind::uplink) return;
   RuleSpec r;
   r.group = kGroupIngress;
@@ -328,7 +394,10 @@ void compile_port_rules(const PolicySnapshot& policy, uint16_t port,
     // An access port takes no tagged frames but priority tags (VID 0), which the slow
     // path admits as untagged.
     r.match.has_vlan = true;
-    out.push_back(dropping(r, p->veth, port, DropReason::vlan));
+    CompiledRule tagged = dropping(r, p->veth, port, DropReason::vlan);
+    tagged.chain = chain_port_drops(port);
+    tagged.needs = {chain_guard(port)};
+    out.push_back(std::move(tagged));
     RuleSpec prio_tag;
     prio_tag.group = kGroupIngress;
     prio_tag.priority = kPrioInspect;
@@ -336,11 +405,13 @@ void compile_port_rules(const PolicySnapshot& policy, uint16_t port,
     prio_tag.match.tpid = kTpidC;
     prio_tag.match.vlan_vid = 0;
     prio_tag.actions = {act_count(), act_to_slow_path(port)};
-    out.push_back(owned(std::move(prio_tag), p->veth, port));
+    CompiledRule trap = owned(std::move(prio_tag), p->veth, port);
+    trap.chain = chain_guard(port);
+    out.push_back(std::move(trap));
   }
   compile_source_guard(*p, port, out);
-  compile_input_chain(*p, port, out);
-  compile_output_chain(policy, *p, port, out);
+  compile_input_chain(*p, port, out, memo);
+  compile_output_chain(policy, *p, port, out, memo);
 }
 
 void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
@@ -363,7 +434,10 @@ void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
   }
   in.actions = admit_actions(p, e.vid, untagged_in);
   CompiledRule cin = owned(std::move(in), p.veth, e.port);
-  if (is_vf(p)) cin.needs = {chain_in(e.port)};
+  if (is_vf(p))
+    cin.needs = {chain_in(e.port), chain_guard(e.port), chain_port_drops(e.port)};
+  else
+    cin.needs = {chain_guard(e.port)};
   out.push_back(std::move(cin));
 
   RuleSpec hairpin;
@@ -372,7 +446,10 @@ void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
   hairpin.match.in_port = e.port;
   hairpin.match.eth_dst = e.mac;
   hairpin.match.vlan_vid = e.vid;
-  out.push_back(dropping(std::move(hairpin), p.veth, e.port, DropReason::same_port));
+  const ChainId same_port = chain_same_port(e.port, e.vid, e.mac);
+  CompiledRule drop_same = dropping(std::move(hairpin), p.veth, e.port, DropReason::same_port);
+  drop_same.chain = same_port;
+  out.push_back(std::move(drop_same));
 
   RuleSpec fwd;
   fwd.group = kGroupL2;
@@ -386,7 +463,8 @@ void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
   else
     delivery_actions(p, e.port, e.vid, fwd.actions);
   CompiledRule cf = owned(fwd, p.veth, e.port);
-  if (egress) cf.needs = {chain_out(e.port)};
+  cf.needs = {same_port};
+  if (egress) cf.needs.push_back(chain_out(e.port));
   out.push_back(std::move(cf));
 
   // rx SPAN: frames from a mirrored source s take group 50+s instead of group 4, where

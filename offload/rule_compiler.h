@@ -41,6 +41,19 @@ using ChainId = uint32_t;
 inline constexpr ChainId kNoChain = 0;
 inline ChainId chain_in(uint16_t port) { return 0x10000u | port; }   // groups 1-2 of port
 inline ChainId chain_out(uint16_t port) { return 0x20000u | port; }  // egress group of port
+// Group 0 of a port is a chain of its own in two tiers. The exceptions (traps to the slow
+// path, DHCP server drops, bound sources admitted) are `chain_guard`; the catch-all drops
+// below them (any other IP source, tagged frames on an access port) are `chain_port_drops`
+// and need the guard: a catch-all in the NIC without its exceptions would drop what the
+// policy admits. A learned MAC's admission needs both: without a drop or a trap above it,
+// it would forward what the policy denies or wants inspected.
+inline ChainId chain_guard(uint16_t port) { return 0x30000u | port; }
+inline ChainId chain_port_drops(uint16_t port) { return 0x40000u | port; }
+// The same-port drop of a learned MAC (group 4: from its own port, dropped) guards its
+// forward (to its port): without it a frame would go back out the port it came in on.
+// One chain per (port, VLAN, MAC), named by a hash; a collision only makes two forwards
+// wait for each other's drop.
+ChainId chain_same_port(uint16_t port, uint16_t vid, const Mac& mac);
 
 struct CompiledRule {
   RuleSpec spec;
@@ -68,9 +81,29 @@ struct CompiledMeter {
   auto operator<=>(const CompiledMeter&) const = default;
 };
 
-// Per-port rules implied by policy alone.
-void compile_port_rules(const PolicySnapshot& policy, uint16_t port,
-                        std::vector<CompiledRule>& out);
+// What ace_rule_matches() (offload/acl_match.h) gave for the ACLs compiled lately, so
+// that ports sharing an ACL (one profile on many vEthernets) turn its entries into
+// matches once. It keeps copies (never a pointer into a snapshot) and changes no result:
+// compiling with or without it emits the same rules.
+class AceMatchMemo {
+ public:
+  // One list of matches per entry of `acl`; valid until the next call.
+  const std::vector<std::vector<RuleMatch>>& matches(const vsm::ResolvedAcl& acl);
+
+ private:
+  struct Item {
+    vsm::AclFamily family = vsm::AclFamily::ipv4;
+    std::vector<vsm::ResolvedAce> entries;
+    std::vector<std::vector<RuleMatch>> matches;
+  };
+  std::vector<Item> items_;  // the most recently used last; a few at most
+};
+
+// Per-port rules implied by policy alone: they read only policy.ports[port] and
+// policy.vlans, which is what lets DesiredState recompile only the ports that changed
+// (keep it so, or widen what offload/desired_state.cpp compares).
+void compile_port_rules(const PolicySnapshot& policy, uint16_t port, std::vector<CompiledRule>& out,
+                        AceMatchMemo* memo = nullptr);
 // Rules for one learned MAC; none when the policy no longer admits it (port unbound, not
 // forwarding, VLAN not the port's).
 void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -43,7 +45,77 @@ std::string u16_field(const char* name, const U16Match& m) {
   return fmt::format(" {} spec {} {} mask 0x{:04x}", name, m.value, name, m.mask);
 }
 
+// Folds one word into a running hash (a multiply-xorshift mix: cheap, and good enough
+// that the rule table's linear probing stays short).
+struct Hasher {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  void add(uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  void add_bytes(const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t w = 0;
+      std::memcpy(&w, p + i, std::min<size_t>(8, n - i));
+      add(w);
+    }
+  }
+  template <typename T>
+  void add_opt(const std::optional<T>& o) {
+    if (!o) {
+      add(0x5a);
+      return;
+    }
+    if constexpr (std::is_integral_v<T>) {
+      add(0x100u + static_cast<uint64_t>(*o));
+    } else if constexpr (std::is_same_v<T, Mac>) {
+      add_bytes(o->data(), o->size());
+    } else if constexpr (std::is_same_v<T, IpMatch>) {
+      add_bytes(o->addr.data(), o->addr.size());
+      add_bytes(o->mask.data(), o->mask.size());
+    } else {  // U16Match / U8Match
+      add((static_cast<uint64_t>(o->value) << 16) | o->mask);
+    }
+  }
+};
+
 }  // namespace
+
+uint64_t hash_value(const RuleSpec& r) {
+  Hasher x;
+  const RuleMatch& m = r.match;
+  x.add((static_cast<uint64_t>(r.group) << 32) | r.priority);
+  x.add_opt(m.in_port);
+  x.add_opt(m.eth_src);
+  x.add_opt(m.eth_src_mask);
+  x.add_opt(m.eth_dst);
+  x.add_opt(m.eth_dst_mask);
+  x.add_opt(m.has_vlan);
+  x.add_opt(m.tpid);
+  x.add((static_cast<uint64_t>(m.tagged) << 8) | m.l3);
+  x.add_opt(m.vlan_vid);
+  x.add_opt(m.more_vlan);
+  x.add_opt(m.ether_type);
+  x.add_opt(m.ip_src);
+  x.add_opt(m.ip_dst);
+  x.add_opt(m.ip_proto);
+  x.add_opt(m.l4_src);
+  x.add_opt(m.l4_dst);
+  x.add_opt(m.tcp_flags);
+  x.add_opt(m.icmp_type);
+  x.add_opt(m.icmp_code);
+  for (const auto& a : r.actions) x.add((static_cast<uint64_t>(a.kind) << 32) | a.arg);
+  x.add(r.actions.size());
+  // Final avalanche (murmur3's fmix64): the table indexes by the low bits.
+  uint64_t h = x.h;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
 
 std::string mac_str(const Mac& m) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4],

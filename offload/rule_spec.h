@@ -111,6 +111,12 @@ struct RuleSpec {
   auto operator<=>(const RuleSpec&) const = default;
 };
 
+// Equal specs hash equal; what the rule table indexes its entries by.
+uint64_t hash_value(const RuleSpec& r);
+struct RuleSpecHash {
+  size_t operator()(const RuleSpec& r) const { return static_cast<size_t>(hash_value(r)); }
+};
+
 // testpmd-style text: "represented_port ethdev_port_id is 1 / eth src is ... / end"
 std::string match_text(const RuleSpec& r);
 std::string actions_text(const RuleSpec& r);

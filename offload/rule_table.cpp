@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/core.h>
 
@@ -54,16 +55,112 @@ std::string chain_name(ChainId c) {
       return fmt::format("input chain of port {}", c & 0xffffu);
     case 2:
       return fmt::format("output chain of port {}", c & 0xffffu);
+    case 3:
+      return fmt::format("ingress guard of port {}", c & 0xffffu);
+    case 4:
+      return fmt::format("ingress drops of port {}", c & 0xffffu);
     default:
+      if (c & 0x80000000u) return fmt::format("same-port drop {:#x}", c);
       return fmt::format("chain {:#x}", c);
   }
 }
 
-// ---- entries and the chain index ------------------------------------------------------
+// ---- entries, their index and the chain index ----------------------------------------
 
-RuleEntry& RuleTable::create_entry(const CompiledRule& r, uint32_t refs) {
-  RuleEntry& e = rules_.try_emplace(r.spec).first->second;
-  e.spec = r.spec;
+struct RuleTable::Node : RuleEntry {
+  uint64_t hash = 0;        // hash_value(spec)
+  uint32_t slot = 0;        // in all_
+  uint32_t member_pos = 0;  // in its chain's members
+  // Batch bookkeeping (reconcile / update).
+  uint32_t batch = 0;                 // the batch that last counted it
+  uint32_t pending = 0;               // its refs once that batch is done
+  const CompiledRule* src = nullptr;  // the attributes that batch gives it
+  bool fresh = false;                 // created by that batch, not yet linked
+};
+
+const RuleEntry& RuleTable::Entries::iterator::operator*() const { return **p_; }
+
+RuleTable::~RuleTable() {
+  for (Node* n : all_) delete n;
+}
+
+RuleTable::Node* RuleTable::Index::find(const RuleSpec& spec, uint64_t hash) const {
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.node) return nullptr;
+    if (s.hash == hash && s.node->spec == spec) return s.node;
+  }
+}
+
+void RuleTable::Index::insert(Node* n, uint64_t hash) {
+  if ((size_ + 1) * 5 > slots_.size() * 3) grow();  // load <= 0.6: short probes
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].node) i = (i + 1) & mask;
+  slots_[i] = {hash, n};
+  ++size_;
+}
+
+void RuleTable::Index::erase(const Node* n, uint64_t hash) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].node != n) i = (i + 1) & mask;
+  // Backward-shift deletion: later members of the probe run move up, so no tombstones.
+  for (size_t j = i;;) {
+    slots_[i] = {};
+    for (;;) {
+      j = (j + 1) & mask;
+      if (!slots_[j].node) {
+        --size_;
+        return;
+      }
+      const size_t home = slots_[j].hash & mask;
+      // slots_[j] may fill the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) break;
+    }
+    slots_[i] = slots_[j];
+    i = j;
+  }
+}
+
+void RuleTable::Index::clear() {
+  slots_.clear();
+  size_ = 0;
+}
+
+void RuleTable::Index::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.node) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].node) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+const RuleEntry* RuleTable::find(const RuleSpec& spec) const {
+  return index_.find(spec, hash_value(spec));
+}
+
+RuleTable::Node* RuleTable::create_node(const CompiledRule& r, RuleSpec&& spec, uint64_t hash,
+                                        uint32_t refs) {
+  auto* n = new Node;
+  n->spec = std::move(spec);
+  n->hash = hash;
+  n->refs = refs;
+  n->src = &r;
+  n->slot = static_cast<uint32_t>(all_.size());
+  all_.push_back(n);
+  index_.insert(n, hash);
+  return n;
+}
+
+void RuleTable::set_attributes(RuleEntry& e, const CompiledRule& r) {
   e.veth = r.veth;
   e.port = r.port;
   e.drop_reason = r.drop_reason;
@@ -71,70 +168,92 @@ RuleEntry& RuleTable::create_entry(const CompiledRule& r, uint32_t refs) {
   e.ace_seq = r.ace_seq;
   e.chain = r.chain;
   e.needs = r.needs;
-  e.refs = refs;
+}
+
+void RuleTable::init_entry(Node& e) {
   // Frames a rule hands to the slow path are counted there (its rx), not twice.
   e.counts_rx =
-      r.spec.group == kGroupIngress && r.spec.match.in_port && *r.spec.match.in_port == r.port &&
-      std::none_of(r.spec.actions.begin(), r.spec.actions.end(),
+      e.spec.group == kGroupIngress && e.spec.match.in_port && *e.spec.match.in_port == e.port &&
+      std::none_of(e.spec.actions.begin(), e.spec.actions.end(),
                    [](const RuleAction& a) { return a.kind == ActionKind::to_slow_path; });
-  for (const auto& a : r.spec.actions) {
+  for (const auto& a : e.spec.actions) {
     if (a.kind != ActionKind::port && a.kind != ActionKind::mirror) continue;
     uint32_t v = 0;
     if (auto it = port_veths_.find(static_cast<uint16_t>(a.arg)); it != port_veths_.end())
       v = it->second;
-    else if (a.arg == r.port)
-      v = r.veth;
+    else if (a.arg == e.port)
+      v = e.veth;
     if (v != 0 && std::find(e.tx_veths.begin(), e.tx_veths.end(), v) == e.tx_veths.end())
       e.tx_veths.push_back(v);
   }
+  e.fresh = false;
+  e.src = nullptr;
   link(e);
-  return e;
 }
 
-void RuleTable::link(RuleEntry& e) {
-  for (ChainId c : e.needs) chains_[c].needers.insert(&e);
+RuleTable::Chain* RuleTable::chain_of(ChainId c) {
+  auto it = chains_.find(c);
+  return it == chains_.end() ? nullptr : &it->second;
+}
+
+void RuleTable::link(RuleEntry& re) {
+  Node& e = static_cast<Node&>(re);
+  for (ChainId c : e.needs) chains_[c].needers.push_back(&e);
   if (e.chain == kNoChain) return;
   Chain& ch = chains_[e.chain];
-  ch.members.insert(&e);
+  e.member_pos = static_cast<uint32_t>(ch.members.size());
+  ch.members.push_back(&e);
   if (e.state == RuleState::hw) {
     ++ch.in_hw;
     return;
   }
   // A member that is not in the NIC makes the chain incomplete: whatever sends frames
   // into it must leave first.
-  std::vector<RuleEntry*> needers(ch.needers.begin(), ch.needers.end());
-  for (RuleEntry* n : needers) {
+  if (ch.needers.empty()) return;
+  std::vector<Node*> needers = ch.needers;
+  for (Node* n : needers) {
     if (n->state != RuleState::hw) continue;
     take_out(*n);
     hold_back(*n, "");
   }
 }
 
-void RuleTable::unlink(RuleEntry& e) {
-  held_.erase(&e);
-  refused_.erase(&e);
-  auto drop_if_empty = [&](std::map<ChainId, Chain>::iterator it) {
-    if (it->second.members.empty() && it->second.needers.empty()) chains_.erase(it);
-  };
+void RuleTable::unlink(RuleEntry& re) {
+  Node& e = static_cast<Node&>(re);
+  if (!held_.empty()) held_.erase(&e);
+  if (!refused_.empty()) refused_.erase(&e);
   for (ChainId c : e.needs) {
     if (auto it = chains_.find(c); it != chains_.end()) {
-      it->second.needers.erase(&e);
-      drop_if_empty(it);
+      auto& v = it->second.needers;
+      if (auto f = std::find(v.begin(), v.end(), &e); f != v.end()) {
+        *f = v.back();
+        v.pop_back();
+      }
+      if (it->second.members.empty() && v.empty()) chains_.erase(it);
     }
   }
   if (e.chain == kNoChain) return;
   if (auto it = chains_.find(e.chain); it != chains_.end()) {
-    if (it->second.members.erase(&e) && e.state == RuleState::hw) --it->second.in_hw;
-    drop_if_empty(it);
+    auto& m = it->second.members;
+    if (e.member_pos < m.size() && m[e.member_pos] == &e) {
+      m[e.member_pos] = m.back();
+      m[e.member_pos]->member_pos = e.member_pos;
+      m.pop_back();
+      if (e.state == RuleState::hw) --it->second.in_hw;
+    }
+    if (m.empty() && it->second.needers.empty()) chains_.erase(it);
   }
 }
 
-void RuleTable::erase_entry(std::map<RuleSpec, RuleEntry>::iterator it) {
-  RuleEntry& e = it->second;
-  take_out(e);
-  unlink(e);
-  add_rule_counts(retired_, e);
-  rules_.erase(it);
+void RuleTable::erase_entry(Node* n) {
+  take_out(*n);
+  unlink(*n);
+  add_rule_counts(retired_, *n);
+  index_.erase(n, n->hash);
+  all_[n->slot] = all_.back();
+  all_[n->slot]->slot = n->slot;
+  all_.pop_back();
+  delete n;
 }
 
 bool RuleTable::chain_complete(ChainId c) const {
@@ -342,76 +461,168 @@ void RuleTable::retire_meter(const MeterEntry& m) {
 
 // ---- public operations ------------------------------------------------------------------
 
-void RuleTable::acquire(const CompiledRule& r) {
-  if (auto it = rules_.find(r.spec); it != rules_.end()) {
-    ++it->second.refs;
-    return;
+const RuleEntry& RuleTable::acquire(const CompiledRule& r) {
+  const uint64_t h = hash_value(r.spec);
+  if (Node* n = index_.find(r.spec, h)) {
+    ++n->refs;
+    return *n;
   }
-  RuleEntry& e = create_entry(r, 1);
-  put_in(e);
-  if (e.chain != kNoChain) refresh_reasons();  // its needers' reasons name it
+  Node* n = create_node(r, RuleSpec(r.spec), h, 1);
+  set_attributes(*n, r);
+  init_entry(*n);
+  put_in(*n);
+  if (n->chain != kNoChain) refresh_reasons();  // its needers' reasons name it
+  return *n;
 }
 
 void RuleTable::release(const RuleSpec& spec) {
-  auto it = rules_.find(spec);
-  if (it == rules_.end())
+  const RuleEntry* e = find(spec);
+  if (!e)
     throw std::logic_error("RuleTable::release of a rule never acquired: " + match_text(spec));
-  if (--it->second.refs > 0) return;
-  const bool in_chain = it->second.chain != kNoChain;
-  erase_entry(it);
+  release(*e);
+}
+
+void RuleTable::release(const RuleEntry& re) {
+  Node* n = static_cast<Node*>(const_cast<RuleEntry*>(&re));
+  if (n->refs == 0 || n->slot >= all_.size() || all_[n->slot] != n)
+    throw std::logic_error("RuleTable::release of an entry not in the table");
+  if (--n->refs > 0) return;
+  const bool in_chain = n->chain != kNoChain;
+  erase_entry(n);
   if (in_chain) {  // the chain may be complete without it
     settle();
     refresh_reasons();
   }
 }
 
+void RuleTable::count_in(Node* n) {
+  if (n->fresh || n->batch == batch_) return;
+  n->batch = batch_;
+  n->pending = n->refs;
+  n->src = nullptr;
+  staged_.counted.push_back(n);
+}
+
 void RuleTable::reconcile(const std::vector<CompiledRule>& desired,
                           const std::vector<CompiledMeter>& meters) {
-  std::map<RuleSpec, std::pair<const CompiledRule*, uint32_t>> want;
+  Batch b;
+  const uint32_t batch = ++batch_;
   for (const auto& r : desired) {
-    auto& w = want[r.spec];
-    w.first = &r;
-    ++w.second;
+    const uint64_t h = hash_value(r.spec);
+    Node* n = index_.find(r.spec, h);
+    if (!n) {
+      n = create_node(r, RuleSpec(r.spec), h, 0);
+      n->fresh = true;
+      n->batch = batch;
+      b.fresh.push_back(n);
+    } else if (n->batch != batch) {
+      n->batch = batch;
+      n->pending = 0;
+      b.counted.push_back(n);
+    }
+    n->src = &r;  // the last listing gives the attributes
+    if (n->fresh)
+      ++n->refs;
+    else
+      ++n->pending;
   }
-  std::map<uint32_t, const CompiledMeter*> want_meters;
-  for (const auto& m : meters) want_meters[m.id] = &m;
+  // Whatever was not listed is stale.
+  for (Node* n : all_) {
+    if (n->batch == batch) continue;
+    n->batch = batch;
+    n->pending = 0;
+    n->src = nullptr;
+    b.counted.push_back(n);
+  }
+  for (Node* n : b.fresh) set_attributes(*n, *n->src);
+  commit(b, &meters);
+}
 
+void RuleTable::begin_update() {
+  staged_ = Batch{};
+  ++batch_;
+}
+
+const RuleEntry& RuleTable::stage_add(CompiledRule&& r) {
+  const uint64_t h = hash_value(r.spec);
+  Node* n = index_.find(r.spec, h);
+  if (!n) {
+    n = create_node(r, std::move(r.spec), h, 0);
+    n->fresh = true;
+    n->batch = batch_;
+    staged_.fresh.push_back(n);
+  }
+  if (n->fresh) {  // its attributes are its own until commit links it
+    set_attributes(*n, r);
+    n->src = nullptr;
+    ++n->refs;
+    return *n;
+  }
+  count_in(n);
+  staged_.listed.push_back(std::move(r));
+  n->src = &staged_.listed.back();
+  ++n->pending;
+  return *n;
+}
+
+void RuleTable::stage_drop(const RuleEntry& e) {
+  Node* n = static_cast<Node*>(const_cast<RuleEntry*>(&e));
+  count_in(n);
+  if (n->fresh || n->pending == 0)
+    throw std::logic_error("RuleTable::stage_drop of a reference nobody holds: " +
+                           match_text(n->spec));
+  --n->pending;
+}
+
+void RuleTable::commit_update(const std::vector<CompiledMeter>* meters) {
+  Batch b = std::move(staged_);
+  staged_ = Batch{};
+  commit(b, meters);
+}
+
+void RuleTable::commit(Batch& b, const std::vector<CompiledMeter>* meters) {
   // 1. Stale rules out (take_out puts the rules that need a chain out before its members).
-  std::vector<std::map<RuleSpec, RuleEntry>::iterator> stale;
-  for (auto it = rules_.begin(); it != rules_.end(); ++it)
-    if (!want.count(it->first)) stale.push_back(it);
-  for (auto it : stale) take_out(it->second);
-  for (auto it : stale) erase_entry(it);
+  std::vector<Node*> stale, kept;
+  for (Node* n : b.counted) (n->pending == 0 ? stale : kept).push_back(n);
+  for (Node* n : stale) take_out(*n);
+  for (Node* n : stale) erase_entry(n);
 
   // 2. Stale or changed meters out, after the rules that police with them; new ones in.
-  for (auto it = meters_.begin(); it != meters_.end();) {
-    auto w = want_meters.find(it->first);
-    if (w != want_meters.end() && *w->second == it->second.meter) {
-      ++it;
-      continue;
+  if (meters) {
+    std::map<uint32_t, const CompiledMeter*> want_meters;
+    for (const auto& m : *meters) want_meters[m.id] = &m;
+    for (auto it = meters_.begin(); it != meters_.end();) {
+      auto w = want_meters.find(it->first);
+      if (w != want_meters.end() && *w->second == it->second.meter) {
+        ++it;
+        continue;
+      }
+      for (Node* e : all_) {
+        if (e->fresh || e->state != RuleState::hw || !uses_meter(e->spec, it->first)) continue;
+        take_out(*e);
+        hold_back(*e, "");
+      }
+      uninstall_meter(it->second);
+      retire_meter(it->second);
+      it = meters_.erase(it);
     }
-    for (auto& [spec, e] : rules_) {
-      if (e.state != RuleState::hw || !uses_meter(spec, it->first)) continue;
-      take_out(e);
-      hold_back(e, "");
+    for (const auto& [id, m] : want_meters) {
+      if (meters_.count(id)) continue;
+      MeterEntry& e = meters_[id];
+      e.meter = *m;
+      install_meter(e);
     }
-    uninstall_meter(it->second);
-    retire_meter(it->second);
-    it = meters_.erase(it);
-  }
-  for (const auto& [id, m] : want_meters) {
-    if (meters_.count(id)) continue;
-    MeterEntry& e = meters_[id];
-    e.meter = *m;
-    install_meter(e);
   }
 
   // 3. Kept rules: refs, and what their counters are attributed to.
   std::vector<RuleEntry*> to_put;
-  for (auto& [spec, e] : rules_) {
-    auto w = want.find(spec);
-    const CompiledRule& r = *w->second.first;
-    e.refs = w->second.second;
+  for (Node* n : kept) {
+    RuleEntry& e = *n;
+    e.refs = n->pending;
+    const CompiledRule* src = n->src;
+    n->src = nullptr;
+    if (!src) continue;
+    const CompiledRule& r = *src;
     if (e.veth != r.veth || e.drop_reason != r.drop_reason || e.acl != r.acl ||
         e.ace_seq != r.ace_seq) {
       // Counts so far stay with what they were counted for.
@@ -431,12 +642,19 @@ void RuleTable::reconcile(const std::vector<CompiledRule>& desired,
       link(e);
       to_put.push_back(&e);
     }
-    want.erase(w);
   }
 
   // 4. New rules: every one joins its chains first (so their needers are out), then
   // members go in before the rules that need them.
-  for (const auto& [spec, w] : want) to_put.push_back(&create_entry(*w.first, w.second));
+  for (Node* n : b.fresh) {
+    init_entry(*n);
+    to_put.push_back(n);
+  }
+  // By group and priority, as the NIC's capacity is used up: a hairpin drop (group 4
+  // priority 0) goes in before the forwards it guards, so a full NIC refuses the forward.
+  std::stable_sort(to_put.begin(), to_put.end(), [](const RuleEntry* a, const RuleEntry* b) {
+    return std::tie(a->spec.group, a->spec.priority) < std::tie(b->spec.group, b->spec.priority);
+  });
   std::stable_partition(to_put.begin(), to_put.end(),
                         [](const RuleEntry* e) { return e->needs.empty(); });
   for (RuleEntry* e : to_put) put_in(*e);
@@ -445,8 +663,9 @@ void RuleTable::reconcile(const std::vector<CompiledRule>& desired,
 }
 
 void RuleTable::clear() {
-  for (auto& [spec, e] : rules_) take_out(e);
-  while (!rules_.empty()) erase_entry(rules_.begin());
+  for (Node* n : all_) take_out(*n);
+  while (!all_.empty()) erase_entry(all_.back());
+  index_.clear();
   for (auto& [id, m] : meters_) {
     uninstall_meter(m);
     retire_meter(m);
@@ -460,7 +679,8 @@ void RuleTable::clear() {
 
 void RuleTable::poll_counters(const std::function<void(const RuleEntry&)>& on_active) {
   const uint64_t now = clock_.now_ns();
-  for (auto& [spec, e] : rules_) {
+  for (Node* n : all_) {
+    RuleEntry& e = *n;
     if (e.state != RuleState::hw) continue;
     const uint64_t before = e.packets;
     read_count(e);
@@ -531,7 +751,7 @@ void RuleTable::add_rule_counts(HwCounters& to, const RuleEntry& e) const {
 
 HwCounters RuleTable::hw_counters() const {
   HwCounters out = retired_;
-  for (const auto& [spec, e] : rules_) add_rule_counts(out, e);
+  for (const Node* n : all_) add_rule_counts(out, *n);
   for (const auto& [id, m] : meters_) {
     if (!m.installed) continue;
     auto& v = out.veths[m.meter.veth];

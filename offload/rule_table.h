@@ -21,15 +21,21 @@
 // (rx / tx / drop reason / ACL entry / policer) and, when it is destroyed, folded into
 // retired totals, so hw_counters() never goes back (invariant 3).
 //
+// Entries are found by spec through a flat hash index (RuleSpec's hash_value) and stay at
+// one address while referenced, so owners may hold pointers to them (DesiredState).
+//
 // Single-threaded: owned by the offload worker. Readers on other threads get copies
 // through OffloadEngine.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -90,27 +96,80 @@ struct MeterEntry {
 };
 
 class RuleTable {
+  struct Node;
+
  public:
   RuleTable(drivers::FlowBackend& nic, const Clock& clock) : nic_(nic), clock_(clock) {}
-  ~RuleTable() = default;
+  ~RuleTable();
   RuleTable(const RuleTable&) = delete;
   RuleTable& operator=(const RuleTable&) = delete;
+
+  // The live entries, in no particular order. Invalidated by any change to the table.
+  class Entries {
+   public:
+    class iterator {
+     public:
+      using iterator_category = std::forward_iterator_tag;
+      using value_type = RuleEntry;
+      using difference_type = std::ptrdiff_t;
+      using pointer = const RuleEntry*;
+      using reference = const RuleEntry&;
+      iterator() = default;
+      explicit iterator(Node* const* p) : p_(p) {}
+      reference operator*() const;
+      pointer operator->() const { return &**this; }
+      iterator& operator++() {
+        ++p_;
+        return *this;
+      }
+      iterator operator++(int) {
+        iterator t = *this;
+        ++p_;
+        return t;
+      }
+      bool operator==(const iterator&) const = default;
+
+     private:
+      Node* const* p_ = nullptr;
+    };
+    explicit Entries(const std::vector<Node*>& all) : all_(all) {}
+    iterator begin() const { return iterator(all_.data()); }
+    iterator end() const { return iterator(all_.data() + all_.size()); }
+    size_t size() const { return all_.size(); }
+
+   private:
+    const std::vector<Node*>& all_;
+  };
 
   // Which vEthernet each ethdev port belongs to (0 or absent: none / uplink), for the tx
   // attribution of rules created from now on.
   void set_port_veths(std::map<uint16_t, uint32_t> by_port) { port_veths_ = std::move(by_port); }
 
-  // One more decision needs this rule: create it on the NIC if it is new.
-  void acquire(const CompiledRule& r);
+  // One more decision needs this rule: create it on the NIC if it is new. The entry stays
+  // at the same address while it is referenced.
+  const RuleEntry& acquire(const CompiledRule& r);
   // One decision less; the rule is destroyed when none is left. Unknown specs are a
   // programming error (the caller recorded what it acquired).
   void release(const RuleSpec& spec);
+  void release(const RuleEntry& e);
   // Makes the table equal `desired` (a multiset: a spec listed twice has two refs) and
   // the meters equal `meters` (by id). Stale rules are destroyed before new ones are
   // created, so a change that takes forwarding away never leaves the old rule racing the
   // new policy; meters are created before the rules that use them.
   void reconcile(const std::vector<CompiledRule>& desired,
                  const std::vector<CompiledMeter>& meters = {});
+  // The same change as a delta, for callers that know what they hold (the offload
+  // engine's desired state), staged then committed as one batch: every staged add takes
+  // one more reference on its rule (an entry is made at once when new; a kept entry takes
+  // the attributes of its last listing), every staged drop gives one up (entries left
+  // unreferenced are stale), and, when `meters` is given, the meters become equal to it.
+  // Nothing reaches the NIC before commit_update, which keeps reconcile's order: stale
+  // rules out, meters, then new rules, chain members before their needers. Between begin
+  // and commit the table must not be read or changed otherwise.
+  void begin_update();
+  const RuleEntry& stage_add(CompiledRule&& r);
+  void stage_drop(const RuleEntry& e);
+  void commit_update(const std::vector<CompiledMeter>* meters = nullptr);
   // Destroys everything (the NIC is also flushed by the caller at start).
   void clear();
 
@@ -121,8 +180,10 @@ class RuleTable {
   // a rule was destroyed since. Cheap when nothing waits.
   void retry_refused();
 
-  size_t size() const { return rules_.size(); }
-  const std::map<RuleSpec, RuleEntry>& entries() const { return rules_; }
+  size_t size() const { return all_.size(); }
+  Entries entries() const { return Entries(all_); }
+  // nullptr when no entry has this spec.
+  const RuleEntry* find(const RuleSpec& spec) const;
   const std::map<uint32_t, MeterEntry>& meters() const { return meters_; }
   // Live plus retired: never goes back.
   HwCounters hw_counters() const;
@@ -131,15 +192,46 @@ class RuleTable {
 
  private:
   struct Chain {
-    std::set<RuleEntry*> members;
-    std::set<RuleEntry*> needers;
+    std::vector<Node*> members;  // each knows its position (Node::member_pos)
+    std::vector<Node*> needers;  // few: the rules that send frames into the chain
     size_t in_hw = 0;
   };
+  // Open addressing with linear probing over the entries' spec hashes: no allocation
+  // per rule, one probe sequence per lookup.
+  class Index {
+   public:
+    Node* find(const RuleSpec& spec, uint64_t hash) const;
+    void insert(Node* n, uint64_t hash);
+    void erase(const Node* n, uint64_t hash);
+    void clear();
 
-  RuleEntry& create_entry(const CompiledRule& r, uint32_t refs);
-  void erase_entry(std::map<RuleSpec, RuleEntry>::iterator it);
+   private:
+    // The hash beside the pointer: probing past other specs reads no entry.
+    struct Slot {
+      uint64_t hash = 0;
+      Node* node = nullptr;
+    };
+    void grow();
+    std::vector<Slot> slots_;
+    size_t size_ = 0;
+  };
+  // What one reconcile / update decided, before any of it reaches the NIC.
+  struct Batch {
+    std::vector<Node*> counted;       // existing entries the batch listed or dropped
+    std::vector<Node*> fresh;         // entries it created (not yet linked or in the NIC)
+    std::deque<CompiledRule> listed;  // attributes staged for kept entries
+  };
+
+  Node* create_node(const CompiledRule& r, RuleSpec&& spec, uint64_t hash, uint32_t refs);
+  static void set_attributes(RuleEntry& e, const CompiledRule& r);
+  // Counter attribution and the chain index, once the entry's attributes are set.
+  void init_entry(Node& n);
+  void count_in(Node* n);
+  void erase_entry(Node* n);
+  void commit(Batch& b, const std::vector<CompiledMeter>* meters);
   void link(RuleEntry& e);
   void unlink(RuleEntry& e);
+  Chain* chain_of(ChainId c);
   bool chain_complete(ChainId c) const;
   std::string chain_reason(ChainId c) const;
   // Why e may not go in now ("" = it may).
@@ -165,9 +257,12 @@ class RuleTable {
 
   drivers::FlowBackend& nic_;
   const Clock& clock_;
-  std::map<RuleSpec, RuleEntry> rules_;
+  std::vector<Node*> all_;  // owned; each knows its position (Node::slot)
+  Index index_;
+  uint32_t batch_ = 0;  // numbers the batches of reconcile / update
+  Batch staged_;        // the update being staged
   std::map<uint32_t, MeterEntry> meters_;
-  std::map<ChainId, Chain> chains_;
+  std::unordered_map<ChainId, Chain> chains_;
   std::set<RuleEntry*> held_;     // state sw because of a chain or a meter
   std::set<RuleEntry*> refused_;  // refused for a reason worth retrying
   // Specs the NIC called unsupported or malformed: not asked again (bounded).

@@ -30,6 +30,14 @@ offload::Mac to_mac(const uint8_t* p) {
   std::copy(p, p + 6, m.begin());
   return m;
 }
+
+size_t port_span(const std::vector<drivers::PortInfo>& ports) {
+  size_t n = 0;
+  for (const auto& p : ports) n = std::max<size_t>(n, p.ethdev_port + 1);
+  return n;
+}
+
+bool zero_ip(const Ip4& ip) { return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && ip[3] == 0; }
 }  // namespace
 
 SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
@@ -43,6 +51,8 @@ SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
       opt_(opt),
       policy_(policy.load()),
       fdb_(opt.fdb_capacity),
+      dhcp_table_(port_span(ports_)),
+      dhcp_events_(opt.dhcp_event_ring),
       wakeup_(wakeup && wakeup->valid() ? wakeup : nullptr) {
   for (const auto& p : ports_) max_port_ = std::max<size_t>(max_port_, p.ethdev_port + 1);
   tx_.resize(max_port_);
@@ -131,6 +141,7 @@ void SlowPath::refresh_policy() {
       errdisabled_[port].store(false, std::memory_order_relaxed);
   }
   fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+  clear_unsnooped_leases();
   for (size_t port = 0; port < max_port_; ++port) {
     const offload::PortPolicy* pp = pol.port(static_cast<uint16_t>(port));
     const bool live = pp && pp->bound && pp->forwarding;
@@ -188,6 +199,14 @@ void SlowPath::housekeeping() {
                [&](uint16_t vid, const uint8_t* mac, uint16_t port) { forget(vid, mac, port); });
   if (n) bump(counters_.aged, n);
   fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
+  const size_t expired =
+      dhcp_table_.expire(clock_.now_ns(), [&](uint16_t port, const DhcpBinding& b) {
+        post_unbound(DhcpBindingEvent::expired, port, b);
+      });
+  if (expired) {
+    bump(dhcp_counters_.expired, expired);
+    dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
+  }
 }
 
 void SlowPath::drop(rte_mbuf* m, uint16_t port, DropReason r) {
@@ -208,7 +227,8 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
   // Policy reads the frame as the NIC's rules do (offload/frame_layout.h), so that both
   // reach the same verdict; the parser only vets what learning relies on.
   const offload::FrameLayout l = offload::frame_layout(data, len);
-  const offload::IngressVerdict in = offload::evaluate_ingress(*policy_, in_port, l, data, len);
+  const offload::IngressVerdict in =
+      offload::evaluate_ingress(*policy_, in_port, l, data, len, &dhcp_table_);
   const bool admitted = in.admit || in.reason == DropReason::acl;  // past VLAN admission
   count_acl_hits(in_port, in);
   if (admitted && errdisabled(in_port)) return drop(m, in_port, DropReason::port_security);
@@ -218,6 +238,7 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
     learn(in_port, in.vid, data + 6);
   }
   if (!in.admit) return drop(m, in_port, in.reason);
+  snoop_dhcp(in_port, in.vid, l, data, len);  // then forwarded as any frame
   if (!police(in_port, true, rte_pktmbuf_pkt_len(m))) return drop(m, in_port, DropReason::police);
 
   int out = is_multicast(data) ? -1 : fdb_.lookup(in.vid, data);
@@ -324,6 +345,158 @@ bool SlowPath::secure_source(uint16_t port, uint16_t vid, const uint8_t* mac) {
     fdb_size_.store(fdb_.size(), std::memory_order_relaxed);
   }
   return false;
+}
+
+void SlowPath::snoop_dhcp(uint16_t in_port, uint16_t vid, const offload::FrameLayout& l,
+                          const uint8_t* data, uint32_t len) {
+  if (!l.ip || l.v6 || !l.l4 || l.ip_proto != 17) return;
+  const uint16_t sport = offload::be16(data + l.l4_off);
+  const uint16_t dport = offload::be16(data + l.l4_off + 2);
+  const offload::PortPolicy* pp = policy_->port(in_port);
+  const bool trusted = pp->kind == offload::PortKind::uplink;
+  if (trusted ? (sport != kDhcpServerPort || dport != kDhcpClientPort)
+              : (sport != kDhcpClientPort || dport != kDhcpServerPort ||
+                 !offload::snoops_dhcp(pp->cfg)))
+    return;
+  bump(trusted ? dhcp_counters_.server_messages : dhcp_counters_.client_messages);
+  const uint8_t* payload = nullptr;
+  size_t plen = 0;
+  bool bad = false;
+  DhcpMessage msg;
+  if (!dhcp_payload(data, len, l.l3_off, sport, dport, &payload, &plen, &bad) ||
+      parse_dhcp(payload, plen, &msg) != DhcpParse::ok) {
+    bump(dhcp_counters_.malformed);
+    return;
+  }
+  if (trusted)
+    snoop_server(msg, vid);
+  else
+    snoop_client(msg, in_port, vid, data + 6);
+}
+
+void SlowPath::snoop_server(const DhcpMessage& msg, uint16_t vid) {
+  if (msg.type != DhcpType::ack && msg.type != DhcpType::nak) return;
+  bump(msg.type == DhcpType::ack ? dhcp_counters_.acks : dhcp_counters_.naks);
+  // The client's vEthernet: where its MAC was learned in the VLAN (its DHCPREQUEST came
+  // through here, the rules send every client message to the slow path).
+  const int port = fdb_.lookup(vid, msg.chaddr.data());
+  const offload::PortPolicy* pp = port >= 0 ? policy_->port(static_cast<uint16_t>(port)) : nullptr;
+  if (!pp || pp->kind != offload::PortKind::vf || !pp->bound || !offload::snoops_dhcp(pp->cfg) ||
+      !offload::admits(*policy_, static_cast<uint16_t>(port), vid)) {
+    bump(dhcp_counters_.unknown_client);
+    return;
+  }
+  const auto p = static_cast<uint16_t>(port);
+  if (msg.type == DhcpType::nak) {
+    DhcpBinding gone;
+    if (dhcp_table_.unbind(p, vid, msg.chaddr, nullptr, &gone)) bump(dhcp_counters_.unbound);
+    DhcpBindingEvent ev;
+    ev.kind = DhcpBindingEvent::unbound;
+    ev.cause = DhcpBindingEvent::nak;
+    ev.veth = pp->veth;
+    ev.port = p;
+    ev.vid = vid;
+    ev.mac = msg.chaddr;
+    ev.any_ip = true;  // a restarted daemon may know the lease only from its control plane
+    post_dhcp(ev);
+    dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
+    return;
+  }
+  if (zero_ip(msg.yiaddr) || !msg.has_lease) {  // an ACK to DHCPINFORM binds nothing
+    if (!msg.has_lease && !zero_ip(msg.yiaddr)) bump(dhcp_counters_.malformed);
+    return;
+  }
+  DhcpBinding old;
+  const auto outcome = dhcp_table_.bind(p, pp->veth, vid, msg.chaddr, msg.yiaddr, msg.lease_s,
+                                        clock_.now_ns(), &old);
+  if (outcome == DhcpBindingTable::BindOutcome::full ||
+      outcome == DhcpBindingTable::BindOutcome::bad_port) {
+    bump(dhcp_counters_.table_full);
+    return;
+  }
+  if (outcome == DhcpBindingTable::BindOutcome::replaced)
+    post_unbound(DhcpBindingEvent::replaced, p, old);
+  DhcpBindingEvent ev;
+  ev.kind = DhcpBindingEvent::bound;
+  ev.cause = DhcpBindingEvent::ack;
+  ev.veth = pp->veth;
+  ev.port = p;
+  ev.vid = vid;
+  ev.mac = msg.chaddr;
+  ev.ip = msg.yiaddr;
+  ev.lease_s = msg.lease_s;
+  if (!post_dhcp(ev)) {
+    // The control plane would never hear of it: the hardware would keep dropping what
+    // the slow path admits. Refuse the lease instead; the client asks again at renewal.
+    dhcp_table_.unbind(p, vid, msg.chaddr, &msg.yiaddr, nullptr);
+  } else if (outcome != DhcpBindingTable::BindOutcome::refreshed) {
+    bump(dhcp_counters_.bound);
+  }
+  dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
+}
+
+void SlowPath::snoop_client(const DhcpMessage& msg, uint16_t port, uint16_t vid,
+                            const uint8_t* src) {
+  if (msg.type != DhcpType::release && msg.type != DhcpType::decline) return;
+  if (!std::equal(msg.chaddr.begin(), msg.chaddr.end(), src)) {
+    bump(dhcp_counters_.chaddr_mismatch);  // NX-OS "MAC address verification"
+    return;
+  }
+  const bool release = msg.type == DhcpType::release;
+  bump(release ? dhcp_counters_.releases : dhcp_counters_.declines);
+  const Ip4 ip = release || !msg.has_requested_ip ? msg.ciaddr : msg.requested_ip;
+  if (zero_ip(ip)) {
+    bump(dhcp_counters_.malformed);
+    return;
+  }
+  if (dhcp_table_.unbind(port, vid, msg.chaddr, &ip, nullptr)) bump(dhcp_counters_.unbound);
+  DhcpBindingEvent ev;
+  ev.kind = DhcpBindingEvent::unbound;
+  ev.cause = release ? DhcpBindingEvent::release : DhcpBindingEvent::decline;
+  ev.veth = policy_->ports[port].veth;
+  ev.port = port;
+  ev.vid = vid;
+  ev.mac = msg.chaddr;
+  ev.ip = ip;
+  post_dhcp(ev);
+  dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
+}
+
+bool SlowPath::post_dhcp(const DhcpBindingEvent& ev) {
+  if (dhcp_events_.push(ev)) return true;
+  bump(dhcp_counters_.event_ring_full);
+  return false;
+}
+
+void SlowPath::post_unbound(DhcpBindingEvent::Cause cause, uint16_t port, const DhcpBinding& b) {
+  DhcpBindingEvent ev;
+  ev.kind = DhcpBindingEvent::unbound;
+  ev.cause = cause;
+  ev.veth = b.veth;
+  ev.port = port;
+  ev.vid = b.vid;
+  ev.mac = b.mac;
+  ev.ip = b.ip;
+  post_dhcp(ev);
+}
+
+// Detach, or a profile without port security and `ip verify source`, ends the port's
+// leases (the control plane drops them from its bindings too).
+void SlowPath::clear_unsnooped_leases() {
+  if (dhcp_table_.size() == 0) return;
+  for (size_t port = 0; port < max_port_; ++port) {
+    const auto p = static_cast<uint16_t>(port);
+    const offload::PortPolicy* pp = policy_->port(p);
+    const bool snoops =
+        pp && pp->bound && pp->kind == offload::PortKind::vf && offload::snoops_dhcp(pp->cfg);
+    // A lease learned for another vEthernet on this VF is not this one's.
+    if (snoops && dhcp_table_.port_holds_only(p, pp->veth)) continue;
+    const size_t n = dhcp_table_.clear_port(p, [&](uint16_t q, const DhcpBinding& b) {
+      post_unbound(DhcpBindingEvent::port_cleared, q, b);
+    });
+    if (n) bump(dhcp_counters_.unbound, n);
+  }
+  dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
 }
 
 void SlowPath::configure(SoftPolicer& sp, bool want, uint64_t cir, uint64_t cbs,
@@ -514,6 +687,22 @@ nlohmann::json SlowPath::counters_json() const {
                       {"fdb_full", rd(counters_.fdb_full)},
                       {"offload_ring_full", rd(counters_.offload_ring_full)},
                       {"dropped", drops}};
+  const DhcpSnoopingCounters& dc = dhcp_counters_;
+  j["dhcp_snooping"] = {{"server_messages", rd(dc.server_messages)},
+                        {"client_messages", rd(dc.client_messages)},
+                        {"acks", rd(dc.acks)},
+                        {"naks", rd(dc.naks)},
+                        {"releases", rd(dc.releases)},
+                        {"declines", rd(dc.declines)},
+                        {"bound", rd(dc.bound)},
+                        {"unbound", rd(dc.unbound)},
+                        {"expired", rd(dc.expired)},
+                        {"malformed", rd(dc.malformed)},
+                        {"unknown_client", rd(dc.unknown_client)},
+                        {"chaddr_mismatch", rd(dc.chaddr_mismatch)},
+                        {"table_full", rd(dc.table_full)},
+                        {"event_ring_full", rd(dc.event_ring_full)},
+                        {"bindings", dhcp_bindings()}};
   return j;
 }
 

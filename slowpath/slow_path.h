@@ -23,10 +23,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/spsc_ring.h"
 #include "drivers/eswitch.h"
 #include "offload/offload_engine.h"
 #include "offload/policy.h"
 #include "offload/policy_eval.h"
+#include "slowpath/dhcp_snooping.h"
 #include "slowpath/drop_reason.h"
 #include "slowpath/fdb.h"
 
@@ -37,6 +39,7 @@ struct SlowPathOptions {
   size_t fdb_capacity = 1 << 16;
   uint32_t max_idle_sleep_us = 1000;    // timed back-off, without a doorbell
   uint32_t housekeeping_wake_ms = 100;  // longest sleep on the doorbell
+  size_t dhcp_event_ring = 1024;        // DHCP snooping -> control plane (power of two)
 };
 
 // Written only by the slow-path thread; read by anyone (relaxed).
@@ -108,6 +111,13 @@ class SlowPath {
   // FDB size as last seen by the slow-path thread.
   size_t fdb_size() const { return fdb_size_.load(std::memory_order_relaxed); }
 
+  // DHCP snooping (slowpath/dhcp_snooping.h): what the slow path learned or forgot, for
+  // one control thread to fold into the ports' source bindings. Never blocks.
+  bool take_dhcp_event(DhcpBindingEvent& out) { return dhcp_events_.pop(out); }
+  const DhcpSnoopingCounters& dhcp_counters() const { return dhcp_counters_; }
+  // Leases in the slow path's own table, as last seen by the slow-path thread.
+  size_t dhcp_bindings() const { return dhcp_size_.load(std::memory_order_relaxed); }
+
  private:
   static constexpr uint16_t kBurst = 32;
   struct TxQueue {
@@ -170,6 +180,18 @@ class SlowPath {
   void forget(uint16_t vid, const uint8_t* mac, uint16_t port);  // an FDB entry went away
   void learn(uint16_t port, uint16_t vid, const uint8_t* mac);
   std::vector<uint32_t> macs_on_port_;  // FDB entries per port (port security's count)
+  // DHCP snooping: server messages from the uplink bind, client messages unbind.
+  void snoop_dhcp(uint16_t in_port, uint16_t vid, const offload::FrameLayout& l,
+                  const uint8_t* data, uint32_t len);
+  void snoop_server(const DhcpMessage& msg, uint16_t vid);
+  void snoop_client(const DhcpMessage& msg, uint16_t port, uint16_t vid, const uint8_t* src);
+  bool post_dhcp(const DhcpBindingEvent& ev);
+  void post_unbound(DhcpBindingEvent::Cause cause, uint16_t port, const DhcpBinding& b);
+  void clear_unsnooped_leases();
+  DhcpBindingTable dhcp_table_;
+  SpscRing<DhcpBindingEvent> dhcp_events_;
+  DhcpSnoopingCounters dhcp_counters_;
+  std::atomic<size_t> dhcp_size_{0};
   // Err-disabled by a port-security violation in shutdown mode; cleared when the port is
   // shut down administratively (NX-OS: shutdown / no shutdown recovers it).
   std::unique_ptr<std::atomic<bool>[]> errdisabled_;

@@ -64,5 +64,6 @@ std::vector<CommandSpec> interface_show_rows();
 std::vector<CommandSpec> profile_show_rows();
 std::vector<CommandSpec> acl_show_rows();
 std::vector<CommandSpec> checkpoint_command_rows();
+std::vector<CommandSpec> dhcp_snooping_show_rows();  // cli_show_dhcp_snooping.cpp
 
 }  // namespace vfs::vsm

@@ -248,7 +248,8 @@ std::vector<CommandSpec> exec_command_rows() {
                             if (!w) return w.error();
                             return CommandOutput{"Copy complete.\n", nullptr};
                           }));
-  for (auto part : {interface_show_rows(), profile_show_rows(), checkpoint_command_rows()})
+  for (auto part : {interface_show_rows(), profile_show_rows(), checkpoint_command_rows(),
+                    dhcp_snooping_show_rows()})
     rows.insert(rows.end(), std::make_move_iterator(part.begin()),
                 std::make_move_iterator(part.end()));
   return rows;

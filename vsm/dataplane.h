@@ -26,12 +26,14 @@ enum class SwitchportMode { access, trunk };
 struct AddressMatch {
   std::array<uint8_t, 16> addr{};
   std::array<uint8_t, 16> mask{};
+  bool operator==(const AddressMatch&) const = default;
 };
 
 struct PortMatch {
   enum class Op : uint8_t { any, eq, neq, lt, gt, range } op = Op::any;
   uint16_t lo = 0;  // eq/neq/lt/gt use lo; range is [lo, hi]
   uint16_t hi = 0;
+  bool operator==(const PortMatch&) const = default;
 };
 
 enum class AclFamily : uint8_t { ipv4, ipv6, mac };
@@ -46,11 +48,12 @@ struct ResolvedAce {
   PortMatch src_port, dst_port;  // TCP/UDP only
   int icmp_type = -1;            // ICMP / ICMPv6; -1 = any
   int icmp_code = -1;
-  bool established = false;      // TCP with ACK or RST
+  bool established = false;  // TCP with ACK or RST
   // MAC ACLs
   std::array<uint8_t, 6> src_mac{}, src_mac_mask{};
   std::array<uint8_t, 6> dst_mac{}, dst_mac_mask{};
-  int ethertype = -1;            // -1 = any
+  int ethertype = -1;  // -1 = any
+  bool operator==(const ResolvedAce&) const = default;
 };
 
 struct ResolvedAcl {
@@ -58,6 +61,7 @@ struct ResolvedAcl {
   AclFamily family = AclFamily::ipv4;
   bool statistics_per_entry = false;
   std::vector<ResolvedAce> entries;  // by sequence number; an implicit deny follows
+  bool operator==(const ResolvedAcl&) const = default;
 };
 
 // `police cir N bc N conform transmit violate drop` (srTCM, colour-blind).
@@ -65,6 +69,7 @@ struct ResolvedPolicer {
   std::string policy_map;
   uint64_t cir_bytes_per_s = 0;
   uint64_t cbs_bytes = 0;
+  bool operator==(const ResolvedPolicer&) const = default;
 };
 
 enum class ViolationMode : uint8_t { shutdown, restrict, protect };
@@ -74,6 +79,7 @@ struct ResolvedPortSecurity {
   uint32_t maximum = 1;
   std::vector<std::array<uint8_t, 6>> static_macs;
   ViolationMode violation = ViolationMode::shutdown;
+  bool operator==(const ResolvedPortSecurity&) const = default;
 };
 
 // An address bound to a vEthernet by DHCP snooping or `ip source binding`.
@@ -82,20 +88,24 @@ struct SourceBinding {
   bool v6 = false;
   std::array<uint8_t, 6> mac{};
   uint16_t vlan = 0;
+  // Learned by DHCP snooping (the datapath adds these to the configured, static ones).
+  bool dhcp_snooped = false;
+  bool operator==(const SourceBinding&) const = default;
 };
 
 struct StormControl {  // percent of the port's bandwidth; <0 = off
   double broadcast = -1, multicast = -1, unicast = -1;
+  bool operator==(const StormControl&) const = default;
 };
 
 // One vEthernet as the datapath must enforce it.
 struct ResolvedVeth {
-  uint32_t number = 0;     // vEthernet N
-  int vf = -1;             // VF index on this host
-  std::string vm;          // VM name, for logs
+  uint32_t number = 0;  // vEthernet N
+  int vf = -1;          // VF index on this host
+  std::string vm;       // VM name, for logs
   std::string vm_uuid;
-  std::string mac;         // the vNIC's MAC as given at attach, "" if unknown
-  std::string profile;     // port-profile name
+  std::string mac;      // the vNIC's MAC as given at attach, "" if unknown
+  std::string profile;  // port-profile name
   SwitchportMode mode = SwitchportMode::access;
   uint16_t access_vlan = 1;
   // false = fail closed: the port forwards nothing; reason says why (profile disabled,
@@ -108,12 +118,14 @@ struct ResolvedVeth {
   std::optional<uint16_t> native_vlan;
 
   // Filters by direction ("in" = from the VM, "out" = to the VM); absent = none.
-  std::optional<ResolvedAcl> ip_acl_in, ip_acl_out, ipv6_acl_in, ipv6_acl_out, mac_acl_in, mac_acl_out;
+  std::optional<ResolvedAcl> ip_acl_in, ip_acl_out, ipv6_acl_in, ipv6_acl_out, mac_acl_in,
+      mac_acl_out;
   std::optional<ResolvedPolicer> police_in, police_out;
   ResolvedPortSecurity port_security;
   bool ip_verify_source = false;
   std::vector<SourceBinding> source_bindings;
   StormControl storm;
+  bool operator==(const ResolvedVeth&) const = default;
 };
 
 // `monitor session N`: local SPAN between vEthernets.
@@ -125,8 +137,8 @@ struct ResolvedMonitorSession {
 };
 
 struct DataplaneConfig {
-  std::vector<uint16_t> vlans;        // VLANs defined on the switch, sorted
-  std::vector<ResolvedVeth> veths;    // bound vEthernets, by number
+  std::vector<uint16_t> vlans;      // VLANs defined on the switch, sorted
+  std::vector<ResolvedVeth> veths;  // bound vEthernets, by number
   std::vector<ResolvedMonitorSession> monitor_sessions;
 };
 

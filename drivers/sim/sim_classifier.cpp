@@ -125,19 +125,23 @@ void Classifier::insert(Rule* r, const MatchShape& shape) {
   std::unique_ptr<Group>& gp = groups_[r->group];
   if (!gp) gp = std::make_unique<Group>();
   Group& g = *gp;
-  Subtable* st = nullptr;
-  auto [from, to] = g.by_shape.equal_range(shape.hash);
-  for (auto it = from; it != to; ++it)
-    if (it->second->shape() == shape) {
-      st = it->second;
-      break;
-    }
+  Subtable* st =
+      g.last && g.last->shape().hash == shape.hash && g.last->shape() == shape ? g.last : nullptr;
+  if (!st) {
+    auto [from, to] = g.by_shape.equal_range(shape.hash);
+    for (auto it = from; it != to; ++it)
+      if (it->second->shape() == shape) {
+        st = it->second;
+        break;
+      }
+  }
   if (!st) {
     g.owned.push_back(std::make_unique<Subtable>(shape));
     st = g.owned.back().get();
     g.by_shape.emplace(shape.hash, st);
     g.order.push_back(st);
   }
+  g.last = st;
   if (st->insert(r)) sort_order(g);
   if (kind_ == ClassifierKind::linear) g.all.push_back(r);
   ++g.size;
@@ -161,6 +165,7 @@ void Classifier::erase(Rule* r) {
     return;
   }
   if (st->size() == 0) {
+    if (g.last == st) g.last = nullptr;
     g.order.erase(std::find(g.order.begin(), g.order.end(), st));
     auto [from, to] = g.by_shape.equal_range(st->shape().hash);
     for (auto it = from; it != to; ++it)

@@ -89,6 +89,9 @@ class Classifier {
     std::vector<Subtable*> order;  // by best priority
     std::vector<Rule*> all;        // ClassifierKind::linear only
     size_t size = 0;
+    // The subtable of the last insert: rules come in runs of one shape (a port's ACL), and
+    // the run skips the lookup by shape.
+    Subtable* last = nullptr;
   };
   Rule* lookup_indexed(const Group& g, uint16_t in_port, const Layout& l, const uint8_t* p,
                        uint32_t len) const;

@@ -107,6 +107,7 @@ struct FlowTable::Impl {
       : clock(opt.clock ? opt.clock : &own_clock), meters(*clock), classifier(opt.classifier) {}
 
   std::vector<uint16_t> ethdev_ports;
+  std::vector<uint16_t> sim_port_of;  // ethdev id -> sim port (CompileContext)
   uint32_t capacity = 0;
   std::vector<int> unsupported_items;
   std::vector<int> unsupported_actions;
@@ -120,7 +121,7 @@ struct FlowTable::Impl {
   std::array<std::array<uint8_t, kWindowHead + kWindowMax>, kMaxSnapshots> snapshots{};
 
   CompileContext context() const {
-    return CompileContext{ethdev_ports, unsupported_items, unsupported_actions, meters};
+    return CompileContext{sim_port_of, unsupported_items, unsupported_actions, meters};
   }
   FlowError full() const {
     return flow_error(ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
@@ -137,6 +138,11 @@ Result<std::unique_ptr<FlowTable>> FlowTable::make(std::vector<uint16_t> ethdev_
     return make_error(EINVAL, "sim flow table: {} ports", ethdev_ports.size());
   auto impl = std::make_unique<Impl>(opt);
   impl->ethdev_ports = std::move(ethdev_ports);
+  const uint16_t max_id = *std::max_element(impl->ethdev_ports.begin(), impl->ethdev_ports.end());
+  impl->sim_port_of.assign(size_t{max_id} + 1, kNoSimPort);
+  // A port listed twice is the first sim port with that id, as the scan found it.
+  for (size_t i = impl->ethdev_ports.size(); i-- > 0;)
+    impl->sim_port_of[impl->ethdev_ports[i]] = static_cast<uint16_t>(i);
   impl->capacity = opt.capacity;
   // Item and action types are small dense enums; private (negative) types have no name.
   constexpr int kTypeScan = 1024;
@@ -192,7 +198,7 @@ FlowResult<FlowHandle> FlowTable::create(const rte_flow_attr& attr, const rte_fl
     return m.full();
   }
   rule->seq = m.next_seq++;
-  if (rule->meter) ++rule->meter->rules;
+  if (Meter* mt = rule->meter()) ++mt->rules;
   m.classifier.insert(rule, shape);
   return FlowHandle{rule->id};
 }
@@ -204,7 +210,7 @@ FlowStatus FlowTable::destroy(FlowHandle h) {
     return flow_error(ENOENT, RTE_FLOW_ERROR_TYPE_HANDLE,
                       fmt::format("sim: no flow with handle {}", h.id));
   m.classifier.erase(r);
-  if (r->meter) --r->meter->rules;
+  if (Meter* mt = r->meter()) --mt->rules;
   m.rules.release(r);
   return Unit{};
 }
@@ -280,18 +286,19 @@ Verdict FlowTable::classify(uint16_t in_port, PacketBuffer& pkt) {
     if (!r) return v;
     ++r->counters.packets;
     r->counters.bytes += frame_len();
+    const Op* ops = r->ops();
     for (uint8_t i = 0; i < r->n_ops; ++i) {
-      const Op& op = r->ops[i];
+      const Op& op = ops[i];
       switch (op.kind) {
         case Op::Kind::meter:
-          if (!m.meters.police(*r->meter, frame_len())) {
+          if (!m.meters.police(*r->meter(), frame_len())) {
             v.kind = Verdict::Kind::drop;
             v.drop_reason = SimCounter::drop_meter;
             return v;
           }
           continue;
         case Op::Kind::sample:
-          take_sample((*r->samples)[op.value]);
+          take_sample(r->sample(op.value));
           continue;
         default:
           break;
@@ -336,7 +343,7 @@ Verdict FlowTable::classify(uint16_t in_port, PacketBuffer& pkt) {
   }
   v.kind = Verdict::Kind::forward;
   v.n_out = last->n_out;
-  v.out = last->out;
+  std::copy_n(last->out(), last->n_out, v.out.begin());
   return v;
 }
 

@@ -1,5 +1,7 @@
 #include "drivers/sim/sim_ports.h"
 
+#include <array>
+
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
@@ -14,6 +16,8 @@ namespace {
 
 constexpr unsigned kRingSize = 1024;  // frames queued per representor direction
 constexpr uint16_t kWireDescriptors = 512;
+// More than a wire's AF_PACKET ring holds (net_af_packet's 512 frames by default).
+constexpr unsigned kMaxUnboundFrames = 4096;
 
 std::string port_suffix(size_t index) {
   return index == 0 ? std::string("up") : fmt::format("vf{}", index - 1);
@@ -36,6 +40,26 @@ Result<void> setup_queues(uint16_t port, rte_mempool* pool, uint16_t descriptors
   if (int rc = rte_eth_tx_queue_setup(port, 0, descriptors, socket, nullptr); rc < 0)
     return make_error(-rc, "{}: tx queue: {}", what, rte_strerror(-rc));
   return ok();
+}
+
+// net_af_packet opens its socket for every interface (ETH_P_ALL), sets up and maps its
+// ring, and only then binds it to the wire. Frames that crossed any interface of the network
+// namespace meanwhile — another wire's VM, the host — are in that ring and would be read as
+// this wire's VM's, with this port's policy: after a restart under traffic, a frame of the
+// other VLAN's VM got flooded into this VLAN. The bind waits for in-flight deliveries
+// (synchronize_net), so once the ethdev is up everything queued before it is read here and
+// dropped, with the few frames of the wire's own that came since (as if its link had come up
+// a moment later); what follows is the wire's own. Returns how many were dropped.
+unsigned drop_frames_queued_before_bind(uint16_t port) {
+  std::array<rte_mbuf*, 32> burst{};
+  unsigned dropped = 0;
+  while (dropped < kMaxUnboundFrames) {
+    const uint16_t n = rte_eth_rx_burst(port, 0, burst.data(), static_cast<uint16_t>(burst.size()));
+    if (n == 0) break;
+    rte_pktmbuf_free_bulk(burst.data(), n);
+    dropped += n;
+  }
+  return dropped;
 }
 
 }  // namespace
@@ -110,6 +134,9 @@ Result<void> SimPorts::open_wire(SimPort& p) {
   }
   // A NIC's ports take every frame; veth delivers them to AF_PACKET anyway.
   (void)rte_eth_promiscuous_enable(id);
+  if (const unsigned n = drop_frames_queued_before_bind(id); n > 0)
+    log::info("sim", "wire {}: dropped {} frame(s) queued before its socket was bound", p.wire_dev,
+              n);
   return ok();
 }
 

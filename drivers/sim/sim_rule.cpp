@@ -1,13 +1,35 @@
 #include "drivers/sim/sim_rule.h"
 
+#include <algorithm>
+
 namespace vfs::drivers::sim {
+
+void Rule::set_actions(const RuleActions& a) {
+  fate = a.fate;
+  counted = a.counted;
+  jump_group = a.jump_group;
+  n_ops = a.n_ops;
+  n_out = a.n_out;
+  if (a.meter || a.n_samples > 0 || a.n_ops > kInlineOps || a.n_out > kInlineOutputs) {
+    extra = std::make_unique<RuleExtra>();
+    extra->meter = a.meter;
+    extra->ops = a.ops;
+    extra->out = a.out;
+    extra->samples = a.samples;
+    return;
+  }
+  extra.reset();
+  std::copy_n(a.ops.begin(), kInlineOps, inline_ops.begin());
+  std::copy_n(a.out.begin(), kInlineOutputs, inline_out.begin());
+}
 
 Rule* RuleStore::acquire() {
   uint32_t slot;
-  // A released rule was reset by release(); a new chunk's rules are fresh.
+  // A new chunk's rules are fresh; a released one is reset here.
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
+    at(slot) = Rule{};
   } else {
     slot = next_slot_++;
     if (slot % kChunk == 0) chunks_.push_back(std::make_unique<Rule[]>(kChunk));
@@ -22,7 +44,8 @@ Rule* RuleStore::acquire() {
 
 void RuleStore::release(Rule* r) {
   const uint32_t slot = static_cast<uint32_t>(r->id & 0xffffffffu) - 1;
-  *r = Rule{};  // id 0: free, and its samples go now
+  r->id = 0;  // free
+  r->extra.reset();
   free_.push_back(slot);
   --live_;
 }
@@ -39,7 +62,8 @@ void RuleStore::clear() {
   free_.clear();
   for (uint32_t slot = next_slot_; slot-- > 0;) {
     Rule& r = at(slot);
-    if (r.id != 0) r = Rule{};
+    r.id = 0;
+    r.extra.reset();
     free_.push_back(slot);
   }
   live_ = 0;

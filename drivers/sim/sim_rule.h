@@ -1,7 +1,9 @@
 // drivers/sim/sim_rule.h owns the sim's compiled form of one rte_flow rule: its key (the
 // values its pattern wants, drivers/sim/sim_match.h), its actions as an ordered list of
-// operations (VLAN edits, METER, SAMPLE) followed by one fate, and its counters. A rule is
-// one allocation; the shape of its pattern lives in the classifier's subtable.
+// operations (VLAN edits, METER, SAMPLE) followed by one fate, and its counters. A rule
+// takes three cache lines of a chunk (no allocation of its own) unless it meters, samples
+// or has more edits or outputs than fit inline; the shape of its pattern lives in the
+// classifier's subtable.
 #pragma once
 
 #include <array>
@@ -34,29 +36,67 @@ struct Sample {
 
 class Subtable;
 
-struct Rule {
+// What a rule's actions compile to, before the rule stores them compactly.
+struct RuleActions {
+  enum class Fate : uint8_t { none, drop, jump, output };
+  Fate fate = Fate::none;
+  bool counted = false;
+  uint8_t n_ops = 0;
+  uint8_t n_out = 0;
+  uint8_t n_samples = 0;
+  uint32_t jump_group = 0;
+  Meter* meter = nullptr;  // the METER action's meter
+  std::array<Op, kMaxOps> ops{};
+  std::array<Destination, kMaxOutputs> out{};
+  std::array<Sample, kMaxSamples> samples{};
+};
+
+// The actions of a rule that has a METER or SAMPLE action, or more edits or outputs than
+// a rule holds inline: one allocation for the few rules (policers, SPAN) that need it.
+struct RuleExtra {
+  Meter* meter = nullptr;  // its rule count includes this rule
+  std::array<Op, kMaxOps> ops{};
+  std::array<Destination, kMaxOutputs> out{};
+  std::array<Sample, kMaxSamples> samples{};
+};
+
+inline constexpr unsigned kInlineOps = 4;
+inline constexpr unsigned kInlineOutputs = 2;
+
+// On whole cache lines: a create or destroy in a big table costs its cache misses, and
+// creating into fresh memory costs its pages.
+struct alignas(64) Rule {
+  using Fate = RuleActions::Fate;
+
   uint64_t id = 0;   // the FlowHandle: generation << 32 | (slot + 1), see RuleStore
   uint64_t seq = 0;  // insertion order, breaks priority ties
   uint32_t group = 0;
   uint32_t priority = 0;
-  MatchKey key;
   // Kept by the classifier (drivers/sim/sim_classifier.h).
   Subtable* subtable = nullptr;
   Rule* next_same_key = nullptr;
-
-  uint8_t n_ops = 0;
-  std::array<Op, kMaxOps> ops{};
-  uint8_t n_samples = 0;
-  std::unique_ptr<std::array<Sample, kMaxSamples>> samples;  // only for rules with SAMPLE
-  Meter* meter = nullptr;  // the METER action's meter (its rule count includes this rule)
-
-  enum class Fate : uint8_t { none, drop, jump, output } fate = Fate::none;
+  std::unique_ptr<RuleExtra> extra;  // set: the ops and outputs are there, not inline
   uint32_t jump_group = 0;
+  uint8_t n_ops = 0;
   uint8_t n_out = 0;
-  std::array<Destination, kMaxOutputs> out{};
+  Fate fate = Fate::none;
   bool counted = false;
+  MatchKey key;
   FlowCounters counters;
+  std::array<Op, kInlineOps> inline_ops{};
+  std::array<Destination, kInlineOutputs> inline_out{};
+
+  const Op* ops() const { return extra ? extra->ops.data() : inline_ops.data(); }
+  const Destination* out() const { return extra ? extra->out.data() : inline_out.data(); }
+  Meter* meter() const { return extra ? extra->meter : nullptr; }
+  const Sample& sample(unsigned i) const { return extra->samples[i]; }
+
+  // Takes the compiled actions (allocating `extra` only when they need it).
+  void set_actions(const RuleActions& a);
 };
+
+// Three cache lines: the sim's memory per rule and the misses of a create or destroy.
+static_assert(sizeof(Rule) == 192);
 
 inline bool runs_before(const Rule* a, const Rule* b) {
   return a->priority != b->priority ? a->priority < b->priority : a->seq < b->seq;
@@ -64,10 +104,12 @@ inline bool runs_before(const Rule* a, const Rule* b) {
 
 // The table's rules, in chunks so that they never move and cost no allocation each, found
 // by handle in O(1). A handle carries a generation that no other rule of the store gets
-// (one per create, 2^32 of them), so a stale handle never finds a newer rule.
+// (one per create, 2^32 of them), so a stale handle never finds a newer rule. A rule is
+// reset when its slot is taken again, not when it is released: a destroy then touches only
+// what it reads, and the create that writes the rule anyway pays for the reset.
 class RuleStore {
  public:
-  // A fresh rule with its id set; its slot is taken until release().
+  // A fresh (default) rule with its id set; its slot is taken until release().
   Rule* acquire();
   void release(Rule* r);
   Rule* find(uint64_t id) const;

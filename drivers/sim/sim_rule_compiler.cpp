@@ -88,9 +88,9 @@ bool all_ones(const uint8_t* m, unsigned n) {
 }
 
 int sim_port(const CompileContext& cx, uint32_t ethdev) {
-  for (size_t i = 0; i < cx.ethdev_ports.size(); ++i)
-    if (cx.ethdev_ports[i] == ethdev) return static_cast<int>(i);
-  return -1;
+  if (ethdev >= cx.sim_port_of.size()) return -1;
+  const uint16_t p = cx.sim_port_of[ethdev];
+  return p == kNoSimPort ? -1 : p;
 }
 
 bool listed(const std::vector<int>& v, int t) {
@@ -444,7 +444,7 @@ FlowResult<Sample> compile_sample(const CompileContext& cx, const rte_flow_actio
 }
 
 FlowStatus compile_actions(const CompileContext& cx, const rte_flow_action* actions,
-                           const rte_flow_attr& attr, bool vlan_matched, Rule& r) {
+                           const rte_flow_attr& attr, bool vlan_matched, RuleActions& r) {
   if (!actions)
     return flow_error(EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_NUM, "sim: action list is NULL");
   bool pushed = false;
@@ -609,8 +609,7 @@ FlowStatus compile_actions(const CompileContext& cx, const rte_flow_action* acti
         auto s = compile_sample(cx, *static_cast<const rte_flow_action_sample*>(a.conf));
         if (!s) return s.error();
         if (auto st = add_op({Op::Kind::sample, r.n_samples}); !st) return st;
-        if (!r.samples) r.samples = std::make_unique<std::array<Sample, kMaxSamples>>();
-        (*r.samples)[r.n_samples++] = s.value();
+        r.samples[r.n_samples++] = s.value();
         break;
       }
 
@@ -647,7 +646,9 @@ FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
   shape.n_steps = 0;
   Pattern p(shape);
   if (auto st = compile_pattern(cx, pattern, p); !st) return st;
-  if (auto st = compile_actions(cx, actions, attr, p.vlan_matched, r); !st) return st;
+  RuleActions a;
+  if (auto st = compile_actions(cx, actions, attr, p.vlan_matched, a); !st) return st;
+  r.set_actions(a);
 
   // Lay out the key: the port, then each step's compared bytes.
   shape.port = p.src_port >= 0;

@@ -15,14 +15,20 @@
 
 namespace vfs::drivers::sim {
 
+// No sim port: the ethdev id is not one of this eSwitch's.
+inline constexpr uint16_t kNoSimPort = UINT16_MAX;
+
 struct CompileContext {
-  const std::vector<uint16_t>& ethdev_ports;  // [sim port] = representor ethdev id
+  // [ethdev id] = sim port, or kNoSimPort; ids past its end are no port of ours. Rules
+  // name ports by ethdev id, two lookups a rule: a scan of the ports would cost more than
+  // the rest of the rule with a thousand vEthernets.
+  const std::vector<uint16_t>& sim_port_of;
   const std::vector<int>& unsupported_items;
   const std::vector<int>& unsupported_actions;
   const MeterTable& meters;
 };
 
-// Fills r (group, priority, key, actions; r->meter is found but its rule count is the
+// Fills r (group, priority, key, actions; r.meter() is found but its rule count is the
 // caller's) and the pattern's shape (finished). No state changes on failure.
 FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
                         const rte_flow_item* pattern, const rte_flow_action* actions, Rule& r,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "offload/policy_eval.h"
+
 namespace vfs::daemon {
 
 Result<offload::PolicySnapshot> build_policy_snapshot(const std::vector<drivers::PortInfo>& ports,
@@ -43,6 +45,13 @@ Result<offload::PolicySnapshot> build_policy_snapshot(const std::vector<drivers:
     pp.label = fmt::format("vEthernet{} ({})", v.number, v.vm);
     pp.cfg = v;
   }
+  // DHCP snooping trusts the uplink: its server replies go to the slow path while any
+  // vEthernet snoops.
+  const bool snooping =
+      std::any_of(cfg.veths.begin(), cfg.veths.end(),
+                  [](const vsm::ResolvedVeth& v) { return offload::snoops_dhcp(v); });
+  for (auto& pp : s.ports)
+    if (pp.kind == offload::PortKind::uplink) pp.traps_dhcp_replies = snooping;
   // Local SPAN: a session's copies go to its destination's port.
   auto port_of = [&](uint32_t veth) -> int {
     for (size_t i = 0; i < s.ports.size(); ++i)

@@ -99,21 +99,24 @@ int main(int argc, char** argv) {
     std::puts(kVersion);
     return 0;
   }
-  log::set_level(opt.log_level == "debug"  ? log::Level::debug
-                 : opt.log_level == "warn" ? log::Level::warn
+  log::set_level(opt.log_level == "debug"   ? log::Level::debug
+                 : opt.log_level == "warn"  ? log::Level::warn
                  : opt.log_level == "error" ? log::Level::error
                                             : log::Level::info);
 
   if (opt.sim_teardown) {
-    if (opt.driver != "sim") return fail(make_error(EINVAL, "--sim-teardown needs --driver sim"), 2);
-    if (auto r = drivers::remove_sim_wires(opt.sim_name, opt.sim_vfs); !r.ok()) return fail(r.error());
+    if (opt.driver != "sim")
+      return fail(make_error(EINVAL, "--sim-teardown needs --driver sim"), 2);
+    if (auto r = drivers::remove_sim_wires(opt.sim_name, opt.sim_vfs); !r.ok())
+      return fail(r.error());
     std::printf("removed the wires of sim '%s'\n", opt.sim_name.c_str());
     return 0;
   }
 
   // --- everything that can be checked is checked before anything is made ---
   if (socket_is_served(opt.socket))
-    return fail(make_error(EADDRINUSE, "socket {} is already served by another vfswitchd", opt.socket));
+    return fail(
+        make_error(EADDRINUSE, "socket {} is already served by another vfswitchd", opt.socket));
   if (opt.driver == "sim")
     if (auto r = drivers::validate_sim_name(opt.sim_name); !r.ok()) return fail(r.error(), 2);
   std::error_code ec;
@@ -121,7 +124,8 @@ int main(int argc, char** argv) {
   if (ec) return fail(make_error(ec.value(), "--state-dir {}: {}", opt.state_dir, ec.message()));
   vsm::SupervisorOptions sup_opt{opt.state_dir, opt.startup_config};
   if (!opt.startup_config.empty() && ::access(opt.startup_config.c_str(), R_OK) != 0)
-    return fail(make_error(errno, "{}: cannot read startup-config: {}", opt.startup_config, std::strerror(errno)));
+    return fail(make_error(errno, "{}: cannot read startup-config: {}", opt.startup_config,
+                           std::strerror(errno)));
   {
     daemon::DryRunDataplane dry(opt.driver == "sim" ? opt.sim_vfs : 64);
     vsm::Supervisor check(dry, sup_opt);
@@ -151,7 +155,8 @@ int main(int argc, char** argv) {
   eal.file_prefix = "vfswitchd-" + std::to_string(::getpid());
   if (opt.driver == "rte_flow") {
     if (opt.pci.empty())
-      return abort_start(make_error(EINVAL, "driver rte_flow: --pci <PF address> of a NIC in switchdev mode is required"));
+      return abort_start(make_error(
+          EINVAL, "driver rte_flow: --pci <PF address> of a NIC in switchdev mode is required"));
     eal.no_pci = false;
     eal.extra = {"-a", opt.pci + ",representor=" + opt.representors};
   }
@@ -179,12 +184,13 @@ int main(int argc, char** argv) {
   if (auto r = engine.start(); !r.ok()) return abort_start(r.error());
   slowpath::SlowPathOptions so;
   so.mac_aging_ns = uint64_t{opt.mac_aging_s} * 1'000'000'000ULL;
-  slowpath::SlowPath slow(eswitch.ports(), pool.value(), policy, engine, clock, so, eswitch.rx_wakeup());
+  slowpath::SlowPath slow(eswitch.ports(), pool.value(), policy, engine, clock, so,
+                          eswitch.rx_wakeup());
   if (auto r = eswitch.start(); !r.ok()) return abort_start(r.error());
   slow.start();
 
   daemon::ESwitchDataplane dataplane(eswitch.ports(), policy, engine, slow, eswitch.vf_admin(),
-                                     eswitch.has_meters());
+                                     eswitch.has_meters(), opt.state_dir);
   vsm::Supervisor supervisor(dataplane, sup_opt);
   if (auto r = supervisor.restore(); !r.ok()) {
     slow.stop();
@@ -199,8 +205,8 @@ int main(int argc, char** argv) {
     eswitch.stop();
     return abort_start(r.error());
   }
-  log::info("vfswitchd", "ready: driver {}, {} port(s), socket {}", eswitch.driver_name(), eswitch.ports().size(),
-            opt.socket);
+  log::info("vfswitchd", "ready: driver {}, {} port(s), socket {}", eswitch.driver_name(),
+            eswitch.ports().size(), opt.socket);
   report(ready_fd, "ready");
 
   for (;;) {

@@ -4,14 +4,19 @@
 // memory per installed rule. The rules have the shapes of vfswitch's pipeline: per-vEth
 // port security (group 0), ACL entries (group 1) and L2 forwarding (group 2). Rates are
 // per second of this thread's CPU time (the figure for one core, whatever else runs on
-// the machine), with wall-clock rates beside them. It prints figures and asserts nothing
-// timed.
+// the machine), with wall-clock rates beside them. A second part isolates the sim's share
+// of issue 5's compile + insert path: offload::RuleSpecs of the pipeline's shapes for V
+// vEthernets x A ACL entries translated into rte_flow arrays (offload/rte_flow_rule.h),
+// created in the sim and destroyed, per rule, with the sim's heap per installed rule. It
+// prints figures and asserts nothing timed.
 //
-//   vfs-bench-sim-rules [--rules N] [--insert-only]
-//     N: rules to install (default 1000000); --insert-only: only the insertion figures
+//   vfs-bench-sim-rules [--rules N] [--insert-only] [--veths V] [--aces A]
+//     N: rules to install (default 1000000); --insert-only: only the insertion figures;
+//     V x A: the translated rules (default 1000 x 100, as vfs-bench-policy)
 #include <malloc.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +31,8 @@
 
 #include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
+#include "offload/rte_flow_rule.h"
+#include "offload/rule_spec.h"
 
 using namespace vfs::drivers;
 using namespace vfs::drivers::sim;
@@ -214,6 +221,126 @@ struct ClassifyResult {
   unsigned forwarded = 0, dropped = 0, missed = 0;
 };
 
+// The rules of the pipeline for `veths` vEthernets (ethdev ids 1..veths, VLAN 10) with an
+// IPv4 ACL of `aces` entries each, shaped as offload/rule_compiler.h shapes them: ingress
+// (port security, tagging), MAC ACL default, the ACEs (in_port, tag, /24 source, TCP
+// destination port, COUNT and JUMP or DROP), the QoS hop and L2 delivery.
+std::vector<vfs::offload::RuleSpec> pipeline_specs(uint32_t veths, uint32_t aces) {
+  namespace o = vfs::offload;
+  std::vector<o::RuleSpec> out;
+  out.reserve(size_t{veths} * (aces + 4));
+  for (uint32_t v = 1; v <= veths; ++v) {
+    const uint16_t port = static_cast<uint16_t>(v);
+    const o::Mac mac = {0x02, 0, 0, 0, static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    o::RuleSpec in;
+    in.group = o::kGroupIngress;
+    in.priority = 3;
+    in.match.in_port = port;
+    in.match.eth_src = mac;
+    in.match.has_vlan = false;
+    in.actions = {o::act_count(), o::act_push_vlan(), o::act_set_vid(10),
+                  o::act_jump(o::kGroupMacAclIn)};
+    out.push_back(in);
+    o::RuleSpec mac_acl;
+    mac_acl.group = o::kGroupMacAclIn;
+    mac_acl.priority = 1000;
+    mac_acl.match.in_port = port;
+    mac_acl.match.tagged = true;
+    mac_acl.actions = {o::act_jump(o::kGroupAclIn)};
+    out.push_back(mac_acl);
+    for (uint32_t a = 0; a < aces; ++a) {
+      o::RuleSpec ace;
+      ace.group = o::kGroupAclIn;
+      ace.priority = a;
+      ace.match.in_port = port;
+      ace.match.tagged = true;
+      ace.match.ether_type = 0x0800;
+      ace.match.l3 = 4;
+      o::IpMatch src;
+      src.addr = {10, static_cast<uint8_t>(a >> 8), static_cast<uint8_t>(a), 0};
+      src.mask = {255, 255, 255, 0};
+      ace.match.ip_src = src;
+      ace.match.ip_proto = 6;
+      ace.match.l4_dst = o::U16Match{static_cast<uint16_t>(1000 + a), 0xffff};
+      ace.actions = {o::act_count(), a % 3 ? o::act_jump(o::kGroupQosIn) : o::act_drop()};
+      out.push_back(ace);
+    }
+    o::RuleSpec qos;
+    qos.group = o::kGroupQosIn;
+    qos.priority = 1000;
+    qos.match.in_port = port;
+    qos.match.tagged = true;
+    qos.actions = {o::act_jump(o::kGroupL2)};
+    out.push_back(qos);
+    o::RuleSpec l2;
+    l2.group = o::kGroupL2;
+    l2.priority = 2;
+    l2.match.eth_dst = mac;
+    l2.match.tagged = true;
+    l2.match.vlan_vid = 10;
+    l2.actions = {o::act_count(), o::act_pop_vlan(), o::act_port(port)};
+    out.push_back(l2);
+  }
+  return out;
+}
+
+// RuleSpec -> rte_flow arrays -> the sim's create and destroy, as offload/rule_table.cpp
+// drives them, each step timed alone; and the sim's heap per installed rule.
+int translate_and_install(uint32_t veths, uint32_t aces) {
+  const std::vector<vfs::offload::RuleSpec> specs = pipeline_specs(veths, aces);
+  const double n = static_cast<double>(specs.size());
+  std::vector<uint16_t> ports;
+  for (uint32_t p = 0; p <= veths; ++p) ports.push_back(static_cast<uint16_t>(p));
+  FlowTableOptions opt;
+  opt.capacity = static_cast<uint32_t>(specs.size());
+  auto made = FlowTable::make(std::move(ports), opt);
+  if (!made) {
+    std::fprintf(stderr, "vfs-bench-sim-rules: %s\n", made.error().message.c_str());
+    return 2;
+  }
+  FlowTable& table = *made.value();
+  std::vector<FlowHandle> handles(specs.size());
+
+  Timer translate;
+  for (const auto& spec : specs) {
+    vfs::offload::RteFlowRule flow(spec);
+    asm volatile("" : : "r"(&flow) : "memory");  // the arrays are built, not optimised away
+  }
+  translate.stop();
+
+  double create_cpu = 0, destroy_cpu = 0;
+  size_t sim_bytes = 0;
+  for (int pass = 1; pass <= 2; ++pass) {
+    const size_t heap0 = heap_in_use();
+    Timer create;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      vfs::offload::RteFlowRule flow(specs[i]);
+      auto h = table.create(flow.attr(), flow.pattern(), flow.actions());
+      if (!h) {
+        std::fprintf(stderr, "vfs-bench-sim-rules: create: %s\n", h.error().message.c_str());
+        return 1;
+      }
+      handles[i] = h.value();
+    }
+    create.stop();
+    if (pass == 1) sim_bytes = heap_in_use() - heap0;
+    Timer destroy;
+    for (const FlowHandle h : handles) (void)table.destroy(h);
+    destroy.stop();
+    // Pass 2 reuses the memory pass 1 left: the daemon's steady state.
+    if (pass == 2) create_cpu = create.cpu(), destroy_cpu = destroy.cpu();
+  }
+  const double per = 1e9 / n;
+  std::printf(
+      "RuleSpec -> rte_flow -> sim, %u vEthernets x %u ACEs = %zu rules (ns of CPU per rule):\n"
+      "  translate %.0f; translate + sim create %.0f (%.2f M rules/s); sim destroy %.0f; "
+      "all three %.0f (aim < 300)\n"
+      "  sim heap per installed rule: %.0f bytes (aim < 400)\n",
+      veths, aces, specs.size(), translate.cpu() * per, create_cpu * per, n / create_cpu / 1e6,
+      destroy_cpu * per, (create_cpu + destroy_cpu) * per, static_cast<double>(sim_bytes) / n);
+  return 0;
+}
+
 ClassifyResult classify_all(FlowTable& t, unsigned frames, const std::vector<Probe>& ps) {
   std::vector<uint8_t> buf(64 + 128);
   ClassifyResult r;
@@ -241,18 +368,26 @@ ClassifyResult classify_all(FlowTable& t, unsigned frames, const std::vector<Pro
 
 int main(int argc, char** argv) {
   uint32_t n = 1'000'000;
+  uint32_t veths = 1000, aces = 100;
   bool insert_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--rules") == 0 && i + 1 < argc) {
       n = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (std::strcmp(argv[i], "--veths") == 0 && i + 1 < argc) {
+      veths = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (std::strcmp(argv[i], "--aces") == 0 && i + 1 < argc) {
+      aces = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
     } else if (std::strcmp(argv[i], "--insert-only") == 0) {
       insert_only = true;
     } else {
-      std::fprintf(stderr, "usage: vfs-bench-sim-rules [--rules N] [--insert-only]\n");
+      std::fprintf(stderr,
+                   "usage: vfs-bench-sim-rules [--rules N] [--insert-only] [--veths V] "
+                   "[--aces A]\n");
       return 2;
     }
   }
   if (n == 0) n = 1;
+  veths = std::clamp<uint32_t>(veths, 1, 65534);
 
   std::mt19937 rng(1);
   std::vector<RuleSpec> specs(n);
@@ -308,9 +443,12 @@ int main(int argc, char** argv) {
     std::printf("sim FlowBackend::create: %s\n", rate(n, t, "rules").c_str());
   }
 
+  // 3. The sim's share of the offload path, translation included.
+  if (int rc = translate_and_install(veths, aces); rc != 0) return rc;
+
   if (insert_only) return 0;
 
-  // 3. The linear walk the index replaced, on a table small enough to finish.
+  // 4. The linear walk the index replaced, on a table small enough to finish.
   const uint32_t small = std::min<uint32_t>(n, 10'000);
   auto indexed = make_table(small, ClassifierKind::indexed);
   auto linear = make_table(small, ClassifierKind::linear);

@@ -127,7 +127,14 @@ TEST_CASE(
   REQUIRE(rte_eth_tx_burst(rep_vf1, 0, &m, 1) == 1);
   CHECK(vm1.wait_for(third));
 
-  const auto st = sim_stats(*s.sw);
+  // The datapath publishes its counters after the poll that delivered the frame: await
+  // them (bounded) rather than reading the first snapshot.
+  auto st = sim_stats(*s.sw);
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       (st[sim::SimCounter::wire_tx] < 2 || st[sim::SimCounter::representor_tx] < 1) &&
+       std::chrono::steady_clock::now() < until;
+       st = sim_stats(*s.sw))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(st[sim::SimCounter::miss] >= 2);
   CHECK(st[sim::SimCounter::wire_tx] >= 2);
   CHECK(st[sim::SimCounter::representor_tx] >= 1);

@@ -581,3 +581,53 @@ TEST_CASE("sim flow table: unsupported-feature knob plays a smaller NIC") {
     CHECK(r.error().message.find(std::string("'") + name + "'") != std::string::npos);
   }
 }
+
+TEST_CASE("sim flow table: ports are found by ethdev id, any id that is not listed is refused") {
+  auto t = make_table();  // ethdev ids 10, 11, 12
+  for (const uint16_t id :
+       {uint16_t{0}, uint16_t{9}, uint16_t{13}, uint16_t{1000}, uint16_t{65535}}) {
+    INFO(id);
+    const rte_flow_item_ethdev from{id};
+    check_refused(
+        install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &from)}, {to_vf1()}),
+        EINVAL, RTE_FLOW_ERROR_TYPE_ITEM_SPEC, "not a port of this eSwitch");
+    const rte_flow_action_ethdev to{id};
+    check_refused(install(*t, xattr(), {}, {action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &to)}),
+                  EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF, "not a port of this eSwitch");
+  }
+  CHECK(t->size() == 0);
+  must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf1)}, {to_up()});
+  CHECK(goes_to_wire(run(*t, kSimVf1, plain_frame()), kSimUp));
+  CHECK(run(*t, kSimVf0, plain_frame()).kind == Verdict::Kind::miss);
+}
+
+TEST_CASE("sim flow table: a rule with more edits than a rule holds inline keeps them in order") {
+  auto t = make_table();
+  const rte_flow_action_of_push_vlan push{rte_cpu_to_be_16(0x8100)};
+  const rte_flow_action_of_set_vlan_vid vid7{rte_cpu_to_be_16(7)}, vid42{rte_cpu_to_be_16(42)};
+  const rte_flow_action_of_set_vlan_pcp pcp1{1}, pcp5{5};
+  // Six edits, then two outputs: the last VID and PCP win.
+  const FlowHandle h =
+      must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+                   {action(RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, &push),
+                    action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, &vid7),
+                    action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP, &pcp1),
+                    action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, &vid42),
+                    action(RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_PCP, &pcp5),
+                    action(RTE_FLOW_ACTION_TYPE_COUNT), to_up(), to_vf1()});
+  TestFrame f(plain_frame());
+  const Verdict v = t->classify(kSimVf0, f.buffer());
+  REQUIRE(v.kind == Verdict::Kind::forward);
+  REQUIRE(v.n_out == 2);
+  CHECK(v.out[0] == Destination{Destination::Kind::wire, kSimUp});
+  CHECK(v.out[1] == Destination{Destination::Kind::wire, kSimVf1});
+  CHECK(f.bytes() ==
+        PacketBuilder().eth(kMacB, kMacA, 0x8100).vlan(0xa000 | 42, 0x88b5).pad(46).bytes());
+  CHECK(t->query_count(h).value().packets == 1);
+  // Its slot, taken again by a plain rule, holds none of it.
+  REQUIRE(t->destroy(h).ok());
+  must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)}, {to_vf1()});
+  TestFrame g(plain_frame());
+  REQUIRE(goes_to_wire(t->classify(kSimVf0, g.buffer()), kSimVf1));
+  CHECK(g.bytes() == plain_frame());
+}

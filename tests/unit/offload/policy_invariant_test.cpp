@@ -168,6 +168,8 @@ TEST_CASE(
   }
   MESSAGE(steps, " steps, ", forwarded, " frames forwarded by the rules and checked, ", refused,
           " rule-steps not in hw");
-  CHECK(forwarded > 100);
+  // Under a capacity this small, a learned MAC's admission waits for its whole group 0
+  // and input chain, so fewer frames are forwarded by rules; enough are to check.
+  CHECK(forwarded > 30);
   CHECK(refused > 100);  // the failures did bite
 }

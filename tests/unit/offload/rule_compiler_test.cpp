@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <memory>
+#include <string>
 
+#include "base/clock.h"
 #include "offload/acl_match.h"
+#include "offload/desired_state.h"
 #include "offload/rte_flow_rule.h"
 #include "offload/rule_compiler.h"
 
@@ -53,7 +57,12 @@ TEST_CASE("a MAC learned on an access VF compiles to ingress-tag, hairpin-drop a
   CHECK(in.match.has_vlan == false);
   CHECK(in.actions == std::vector<RuleAction>{act_count(), act_push_vlan(0x8100), act_set_vid(10),
                                               act_jump(kGroupMacAclIn)});
-  CHECK(out[0].needs == std::vector<ChainId>{chain_in(1)});  // only with the port's ACL chain
+  // Only with the port's ACL chain and all of its group 0 above and below the admission.
+  CHECK(out[0].needs == std::vector<ChainId>{chain_in(1), chain_guard(1), chain_port_drops(1)});
+  // The forward waits for the same-port drop that keeps frames from going back out port 1.
+  CHECK(out[1].chain == chain_same_port(1, 10, kMacA));
+  CHECK(out[2].needs == std::vector<ChainId>{chain_same_port(1, 10, kMacA)});
+  CHECK(chain_same_port(1, 10, kMacA) != chain_same_port(2, 10, kMacA));
 
   const RuleSpec& hp = out[1].spec;
   CHECK(hp.group == kGroupL2);
@@ -77,7 +86,7 @@ TEST_CASE("a MAC learned on the uplink keeps its tag toward the uplink") {
   CHECK(out[0].spec.match.tpid == 0x8100);
   CHECK(out[0].spec.match.more_vlan == false);  // no double tags from the uplink
   CHECK(out[0].spec.actions == std::vector<RuleAction>{act_count(), act_jump(kGroupL2)});
-  CHECK(out[0].needs.empty());
+  CHECK(out[0].needs == std::vector<ChainId>{chain_guard(0)});  // the uplink's DHCP trap
   CHECK(out[2].spec.actions == std::vector<RuleAction>{act_count(), act_port(0)});
 }
 
@@ -190,7 +199,7 @@ TEST_CASE("a forward to a port with output ACLs jumps to its egress group and ne
   compile_learned_mac(s, {10, kMacA, 2}, out);
   REQUIRE(out.size() == 3);
   CHECK(out[2].spec.actions.back() == act_jump(kGroupEgressAcl + 2));
-  CHECK(out[2].needs == std::vector<ChainId>{chain_out(2)});
+  CHECK(out[2].needs == std::vector<ChainId>{chain_same_port(2, 10, kMacA), chain_out(2)});
   out.clear();
   compile_port_rules(s, 2, out);
   const auto deliver = std::find_if(out.begin(), out.end(), [](const CompiledRule& c) {
@@ -270,4 +279,173 @@ TEST_CASE("testpmd text names every field of the rule") {
         "ipv4 src spec 10.0.0.0 src mask 255.255.255.0 proto is 6 / tcp dst is 443 flags spec 0x10 "
         "flags mask 0x10 / "
         "end actions count / meter mtr_id 3 / sample ratio 1 index 0 / jump group 3 / end");
+}
+
+// ---- per-port recompilation (offload/desired_state.h) ---------------------------------
+
+namespace {
+
+// A NIC that takes every rule: the tables compared below differ only by how they got there.
+class AcceptingNic final : public vfs::drivers::FlowBackend {
+ public:
+  size_t created = 0, destroyed = 0;
+  std::string_view name() const override { return "accepting"; }
+  vfs::drivers::FlowStatus validate(const rte_flow_attr&, const rte_flow_item*,
+                                    const rte_flow_action*) override {
+    return vfs::drivers::Unit{};
+  }
+  vfs::drivers::FlowResult<vfs::drivers::FlowHandle> create(const rte_flow_attr&,
+                                                            const rte_flow_item*,
+                                                            const rte_flow_action*) override {
+    ++created;
+    return vfs::drivers::FlowHandle{++next_};
+  }
+  vfs::drivers::FlowStatus destroy(vfs::drivers::FlowHandle) override {
+    ++destroyed;
+    return vfs::drivers::Unit{};
+  }
+  vfs::drivers::FlowResult<vfs::drivers::FlowCounters> query_count(
+      vfs::drivers::FlowHandle) override {
+    return vfs::drivers::FlowCounters{};
+  }
+  vfs::drivers::FlowStatus flush() override { return vfs::drivers::Unit{}; }
+
+ private:
+  uint64_t next_ = 0;
+};
+
+vsm::ResolvedAcl web_acl(uint16_t tweak) {
+  vsm::ResolvedAcl acl;
+  acl.name = "web";
+  for (uint32_t i = 0; i < 6; ++i) {
+    vsm::ResolvedAce e;
+    e.seq = 10 * (i + 1);
+    e.permit = i % 2 == 0;
+    e.protocol = 6;
+    e.dst_port = {vsm::PortMatch::Op::range, static_cast<uint16_t>(100 + i * 10),
+                  static_cast<uint16_t>(105 + i * 10 + (i == 3 ? tweak : 0))};
+    acl.entries.push_back(e);
+  }
+  return acl;
+}
+
+// Everything, sorted, as both ways of building the table must agree on it.
+std::vector<std::string> table_text(const RuleTable& t) {
+  std::vector<std::string> out;
+  for (const RuleEntry& e : t.entries()) {
+    std::string needs;
+    for (ChainId c : e.needs) needs += std::to_string(c) + ",";
+    out.push_back(match_text(e.spec) + " | " + actions_text(e.spec) + " | g" +
+                  std::to_string(e.spec.group) + " p" + std::to_string(e.spec.priority) + " refs " +
+                  std::to_string(e.refs) + " veth " + std::to_string(e.veth) + " acl " + e.acl +
+                  ":" + std::to_string(e.ace_seq) + " chain " + std::to_string(e.chain) +
+                  " needs " + needs + " " + rule_state_name(e.state));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "per-port recompilation gives the same table as a full compile, touching only what changed") {
+  vfs::ManualClock clock;
+  AcceptingNic inc_nic, full_nic;
+  RuleTable incremental(inc_nic, clock), full(full_nic, clock);
+  DesiredState desired(incremental);
+  const std::vector<LearnedMac> macs{
+      {10, kMacA, 1}, {10, {0x02, 0, 0, 0, 0, 0x0b}, 2}, {20, {0x02, 0, 0, 0, 0, 0x0c}, 3}};
+  std::vector<LearnedMac> learned;  // what the slow path has told the engine
+
+  auto s = policy();
+  s.ports[1].cfg.ip_acl_in = web_acl(0);
+  s.ports[2].cfg.ip_acl_in = web_acl(0);
+  s.ports[2].cfg.ip_acl_out = web_acl(0);
+  s.ports[3].cfg.mode = vsm::SwitchportMode::trunk;
+  s.ports[3].cfg.trunk_allowed = {10, 20};
+  s.ports[3].cfg.ip_acl_out = web_acl(0);
+
+  auto check_same = [&](const PolicySnapshot& snap) {
+    const size_t created = inc_nic.created, destroyed = inc_nic.destroyed;
+    desired.apply(std::make_shared<const PolicySnapshot>(snap));
+    // The engine forgets the MACs a policy no longer admits (the slow path re-learns them).
+    std::erase_if(learned, [&](const LearnedMac& m) { return !admits(snap, m.port, m.vid); });
+    CHECK(desired.learned_count() == learned.size());
+    std::vector<CompiledRule> all;
+    for (uint16_t p = 0; p < snap.ports.size(); ++p) compile_port_rules(snap, p, all);
+    for (const auto& m : learned) compile_learned_mac(snap, m, all);
+    std::vector<CompiledMeter> meters;
+    compile_meters(snap, meters);
+    full.reconcile(all, meters);
+    CHECK(table_text(incremental) == table_text(full));
+    CHECK(incremental.meters().size() == full.meters().size());
+    return std::make_pair(inc_nic.created - created, inc_nic.destroyed - destroyed);
+  };
+
+  check_same(s);
+  for (const auto& m : macs) {
+    desired.learn(s, m);
+    learned.push_back(m);
+  }
+  check_same(s);
+
+  SUBCASE("nothing changed: nothing recompiled, nothing touched") {
+    auto touched = check_same(s);
+    CHECK(touched == std::make_pair(size_t{0}, size_t{0}));
+  }
+  SUBCASE("one ACE edited in two ports' ACL: only its rules are replaced") {
+    auto t = s;
+    t.ports[1].cfg.ip_acl_in = web_acl(3);
+    t.ports[2].cfg.ip_acl_in = web_acl(3);
+    auto touched = check_same(t);
+    // Per port: the entry's range [130, 135] (2 prefixes) becomes [130, 138] (the same 2
+    // plus 2 more), and the learned MAC's admit rule goes out and back in while its input
+    // chain is incomplete; nothing else of the ports' tables reaches the NIC.
+    CHECK(touched.first == 2 * (2 + 1));
+    CHECK(touched.second == 2 * 1);
+  }
+  SUBCASE("ports unbound, a VLAN removed, bindings, policers and a mirror added, then undone") {
+    auto t = s;
+    t.ports[2].bound = false;
+    check_same(t);
+    t.vlans.reset(20);
+    check_same(t);
+    t.ports[1].cfg.ip_verify_source = true;
+    vsm::SourceBinding b;
+    b.ip = {10, 0, 0, 5};
+    b.mac = kMacA;
+    b.vlan = 10;
+    t.ports[1].cfg.source_bindings.push_back(b);
+    check_same(t);
+    t.ports[1].cfg.police_in = vsm::ResolvedPolicer{"p", 125000, 10000};
+    t.ports[1].mirror_rx = {2};
+    check_same(t);
+    t.ports.resize(2);
+    check_same(t);
+    check_same(s);
+  }
+}
+
+TEST_CASE("compiling with an ACE match memo emits the same rules as without") {
+  auto s = policy();
+  s.ports[1].cfg.ip_acl_in = web_acl(0);
+  s.ports[2].cfg.ip_acl_in = web_acl(5);  // same name, one entry differs: not the same ACL
+  s.ports[2].cfg.ip_acl_out = web_acl(0);
+  s.ports[3].cfg.ip_acl_in = web_acl(0);
+  s.ports[3].cfg.ip_acl_in->family = vsm::AclFamily::ipv6;  // same entries, other family
+  AceMatchMemo memo;
+  for (int round = 0; round < 2; ++round) {
+    for (uint16_t p = 0; p < s.ports.size(); ++p) {
+      std::vector<CompiledRule> plain, memoized;
+      compile_port_rules(s, p, plain);
+      compile_port_rules(s, p, memoized, &memo);
+      REQUIRE(plain.size() == memoized.size());
+      for (size_t i = 0; i < plain.size(); ++i) {
+        CHECK(plain[i].spec == memoized[i].spec);
+        CHECK(plain[i].acl == memoized[i].acl);
+        CHECK(plain[i].ace_seq == memoized[i].ace_seq);
+        CHECK(plain[i].drop_reason == memoized[i].drop_reason);
+      }
+    }
+  }
 }

@@ -81,7 +81,7 @@ TEST_CASE("hardware counts land on the right vEthernet, reason and ACL entry") {
   n.rules->set_port_veths({{kVf0, kVethA}, {kVf1, kVethB}});
   Scene s;
   n.rules->reconcile(s.all());
-  for (const auto& [spec, e] : n.rules->entries()) REQUIRE(e.state == offload::RuleState::hw);
+  for (const offload::RuleEntry& e : n.rules->entries()) REQUIRE(e.state == offload::RuleState::hw);
 
   CHECK(n.send_from_vf0(mac(0x0a), mac(0x0c)) == drivers::sim::Verdict::Kind::forward);
   CHECK(n.send_from_vf0(mac(0x0a), mac(0x0c)) == drivers::sim::Verdict::Kind::forward);

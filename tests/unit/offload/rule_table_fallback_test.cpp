@@ -227,10 +227,10 @@ TEST_CASE("the sim's injected failures are retried until they pass") {
   n.rules->reconcile(want);
   auto in_sw = [&] {
     return std::count_if(n.rules->entries().begin(), n.rules->entries().end(),
-                         [](const auto& kv) { return kv.second.state != RuleState::hw; });
+                         [](const offload::RuleEntry& e) { return e.state != RuleState::hw; });
   };
   REQUIRE(in_sw() > 0);
-  for (const auto& [spec, e] : n.rules->entries())
+  for (const offload::RuleEntry& e : n.rules->entries())
     if (e.state != RuleState::hw) CHECK(contains(e.reason, "sim-fail-rate"));
   for (int round = 0; round < 200 && in_sw() > 0; ++round) {
     n.clock.advance_s(10);

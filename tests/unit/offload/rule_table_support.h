@@ -106,9 +106,9 @@ struct SimNic {
   }
 
   const offload::RuleEntry& entry(const offload::RuleSpec& s) const {
-    auto it = rules->entries().find(s);
-    REQUIRE(it != rules->entries().end());
-    return it->second;
+    const offload::RuleEntry* e = rules->find(s);
+    REQUIRE(e != nullptr);
+    return *e;
   }
 
   // Sends a 64-byte untagged IPv4 frame from `src` into the sim on VF 0; returns the

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include <rte_eth_ring.h>
@@ -16,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dhcp_frame.h"
 #include "drivers/sim/sim_flow_backend.h"
 #include "frame_builder.h"
 #include "offload/offload_engine.h"
@@ -387,8 +389,9 @@ TEST_CASE(
   CHECK(b.slow->errdisabled(b.rp[1].port));
   CHECK(b.sent(2).empty());
   CHECK(b.drops(slowpath::DropReason::port_security) == 3);
-  CHECK(b.rules_of_veth(1) ==
-        7);  // its learned MAC's rules left the NIC (port + 2 DHCP guards stay)
+  // Its learned MAC's rules left the NIC (port rules + 2 DHCP server guards + the DHCP
+  // client trap of snooping stay).
+  CHECK(b.rules_of_veth(1) == 8);
   // An administrative shutdown recovers it (NX-OS: shutdown / no shutdown).
   b.publish([&](offload::PolicySnapshot& s) { s.ports[b.rp[1].port].forwarding = false; });
   b.slow->poll_once();
@@ -480,4 +483,258 @@ TEST_CASE("SPAN: what a source sends is copied once, as sent; what it receives, 
   b.inject(1, arp_request(test::kMacA));  // flooded to vf1 and the uplink: one rx copy
   b.slow->poll_once();
   CHECK(b.sent(3).size() == 2);  // rx copy + vf1's tx copy
+}
+
+// ---- DHCP snooping (slowpath/dhcp_snooping.h) ----
+namespace {
+
+const test::Mac kServer = {0x52, 0x54, 0x00, 0x00, 0x00, 0xee};
+constexpr uint32_t kLeasedIp = 0x0a000032;  // 10.0.0.50
+const test::Ip4 kLeased = {10, 0, 0, 50};
+
+test::DhcpSpec dhcp(uint8_t type) {
+  test::DhcpSpec s;
+  s.type = type;
+  s.chaddr = test::kMacA;
+  return s;
+}
+test::DhcpSpec ack(uint32_t lease = 3600) {
+  auto s = dhcp(5);
+  s.yiaddr = kLeased;
+  s.lease = lease;
+  return s;
+}
+
+// vf0 (VLAN 10) with `ip verify source`, MAC A learned there by its DHCPDISCOVER.
+void guarded_client(Bench& b) {
+  b.publish([&](offload::PolicySnapshot& s) { s.ports[b.rp[1].port].cfg.ip_verify_source = true; });
+  b.inject(1, test::client_message(0, dhcp(1)));
+  b.slow->poll_once();
+  for (int i = 0; i < 4; ++i) b.sent(i);
+}
+
+std::vector<slowpath::DhcpBindingEvent> events(Bench& b) {
+  std::vector<slowpath::DhcpBindingEvent> out;
+  slowpath::DhcpBindingEvent ev;
+  while (b.slow->take_dhcp_event(ev)) out.push_back(ev);
+  return out;
+}
+
+uint64_t dhcp_count(Bench& b, std::atomic<uint64_t> slowpath::DhcpSnoopingCounters::*c) {
+  return (b.slow->dhcp_counters().*c).load();
+}
+
+}  // namespace
+
+TEST_CASE("DHCP snooping: a spoofed source is dropped before the ACK and admitted after it") {
+  Bench b;
+  guarded_client(b);
+  CHECK(b.slow->fdb_size() == 1);
+  b.inject(1, udp_frame(test::kBroadcast, test::kMacA, kLeasedIp));
+  b.slow->poll_once();
+  CHECK(b.drops(slowpath::DropReason::ip_source_guard) == 1);
+  CHECK(b.sent(2).empty());
+
+  // The server's ACK comes in on the uplink, tagged; it is snooped and still delivered.
+  b.inject(0, test::server_reply(kServer, 10, ack()));
+  b.slow->poll_once();
+  auto to_client = b.sent(1);
+  REQUIRE(to_client.size() == 1);
+  CHECK_FALSE(is_tagged(to_client[0]));
+  auto ev = events(b);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].kind == slowpath::DhcpBindingEvent::bound);
+  CHECK(ev[0].veth == 1);
+  CHECK(ev[0].port == b.rp[1].port);
+  CHECK(ev[0].vid == 10);
+  CHECK(ev[0].mac == test::kMacA);
+  CHECK(ev[0].ip == kLeased);
+  CHECK(ev[0].lease_s == 3600);
+  CHECK(b.slow->dhcp_bindings() == 1);
+
+  // From now on, before any republish: the leased address passes, others still do not,
+  // nor the leased address from another MAC.
+  b.inject(1, udp_frame(test::kBroadcast, test::kMacA, kLeasedIp));
+  b.inject(1, udp_frame(test::kBroadcast, test::kMacA, kLeasedIp + 1));
+  b.inject(1, FrameBuilder()
+                  .eth(test::kBroadcast, test::kMacA)
+                  .type(kArp)
+                  .arp(1, test::kMacA, kLeasedIp, {}, 0x0a000002)
+                  .done());
+  b.slow->poll_once();
+  CHECK(b.sent(2).size() == 2);  // the UDP frame and the ARP
+  CHECK(b.drops(slowpath::DropReason::ip_source_guard) == 2);
+  b.inject(2, udp_frame(test::kBroadcast, test::kMacB, kLeasedIp));
+  b.slow->poll_once();
+  CHECK(b.sent(1).size() == 1);  // vf1 does not guard: flooded, but no lease learned there
+  CHECK(b.slow->dhcp_bindings() == 1);
+}
+
+TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at its end") {
+  Bench b;
+  guarded_client(b);
+  auto bind = [&](uint32_t lease = 3600) {
+    b.inject(0, test::server_reply(kServer, 10, ack(lease)));
+    b.slow->poll_once();
+    b.sent(1);
+    auto ev = events(b);
+    REQUIRE(ev.size() == 1);
+    REQUIRE(ev[0].kind == slowpath::DhcpBindingEvent::bound);
+    REQUIRE(b.slow->dhcp_bindings() == 1);
+  };
+  auto expect_unbound = [&](slowpath::DhcpBindingEvent::Cause cause) {
+    auto ev = events(b);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == slowpath::DhcpBindingEvent::unbound);
+    CHECK(ev[0].cause == cause);
+    CHECK(ev[0].mac == test::kMacA);
+    CHECK(b.slow->dhcp_bindings() == 0);
+    b.inject(1, udp_frame(test::kBroadcast, test::kMacA, kLeasedIp));
+    const uint64_t before = b.drops(slowpath::DropReason::ip_source_guard);
+    b.slow->poll_once();
+    CHECK(b.drops(slowpath::DropReason::ip_source_guard) == before + 1);
+  };
+
+  SUBCASE("RELEASE from the leased address") {
+    bind();
+    auto rel = dhcp(7);
+    rel.ciaddr = kLeased;
+    b.inject(1, test::client_message(kLeasedIp, rel));
+    b.slow->poll_once();
+    CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::releases) == 1);
+    expect_unbound(slowpath::DhcpBindingEvent::release);
+  }
+  SUBCASE("RELEASE of another client's lease (chaddr is not the sender) is ignored") {
+    bind();
+    auto rel = dhcp(7);
+    rel.ciaddr = kLeased;
+    rel.chaddr = kMacC;
+    b.inject(1, test::udp_payload_frame(test::kBroadcast, test::kMacA, std::nullopt, kLeasedIp,
+                                        0x0a0000fe, 68, 67, test::dhcp_message(rel)));
+    b.slow->poll_once();
+    CHECK(events(b).empty());
+    CHECK(b.slow->dhcp_bindings() == 1);
+    CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::chaddr_mismatch) == 1);
+  }
+  SUBCASE("DECLINE of the offered address") {
+    bind();
+    auto dec = dhcp(4);
+    dec.requested = kLeased;
+    b.inject(1, test::client_message(0, dec));
+    b.slow->poll_once();
+    expect_unbound(slowpath::DhcpBindingEvent::decline);
+  }
+  SUBCASE("NAK from the server") {
+    bind();
+    b.inject(0, test::server_reply(kServer, 10, dhcp(6)));
+    b.slow->poll_once();
+    CHECK(b.sent(1).size() == 1);  // still delivered
+    expect_unbound(slowpath::DhcpBindingEvent::nak);
+  }
+  SUBCASE("expiry on the clock; an infinite lease never expires") {
+    bind(60);
+    b.clock.advance_s(59);
+    b.slow->poll_once();
+    CHECK(events(b).empty());
+    b.clock.advance_s(2);
+    b.slow->poll_once();
+    CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::expired) == 1);
+    expect_unbound(slowpath::DhcpBindingEvent::expired);
+    bind(slowpath::kDhcpInfiniteLease);
+    b.clock.advance_s(100'000'000);
+    b.slow->poll_once();
+    CHECK(events(b).empty());
+    CHECK(b.slow->dhcp_bindings() == 1);
+  }
+  SUBCASE("a profile change that turns snooping off clears the port's leases") {
+    bind();
+    b.publish([&](offload::PolicySnapshot&) {});  // no ip verify source, no port security
+    b.slow->poll_once();
+    auto ev = events(b);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].cause == slowpath::DhcpBindingEvent::port_cleared);
+    CHECK(b.slow->dhcp_bindings() == 0);
+  }
+  SUBCASE("a new lease for the client replaces its old address") {
+    bind();
+    auto again = ack();
+    again.yiaddr = {10, 0, 0, 51};
+    b.inject(0, test::server_reply(kServer, 10, again));
+    b.slow->poll_once();
+    auto ev = events(b);
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[0].kind == slowpath::DhcpBindingEvent::unbound);
+    CHECK(ev[0].cause == slowpath::DhcpBindingEvent::replaced);
+    CHECK(ev[0].ip == kLeased);
+    CHECK(ev[1].kind == slowpath::DhcpBindingEvent::bound);
+    CHECK(b.slow->dhcp_bindings() == 1);
+  }
+}
+
+TEST_CASE(
+    "DHCP snooping: an ACK from a VM is dropped and binds nothing; nor does one for an unknown "
+    "client") {
+  Bench b;
+  guarded_client(b);
+  // From the guarded VM (untrusted): dropped before anything looks at it.
+  b.inject(1, test::udp_payload_frame(test::kBroadcast, test::kMacA, std::nullopt, 0, 0xffffffff,
+                                      67, 68, test::dhcp_message(ack())));
+  // From an unguarded VM on the same VLAN (no snooping there): untrusted all the same.
+  b.inject(2, test::udp_payload_frame(test::kMacA, test::kMacB, std::nullopt, 0x0a000002, kLeasedIp,
+                                      67, 68, test::dhcp_message(ack())));
+  b.slow->poll_once();
+  CHECK(b.drops(slowpath::DropReason::dhcp_snooping) == 1);
+  CHECK(events(b).empty());
+  CHECK(b.slow->dhcp_bindings() == 0);
+  // From the uplink, but for a MAC no snooping vEthernet has.
+  auto other = ack();
+  other.chaddr = kMacC;
+  b.inject(0, test::server_reply(kServer, 10, other));
+  b.slow->poll_once();
+  CHECK(events(b).empty());
+  CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::unknown_client) == 1);
+}
+
+TEST_CASE(
+    "DHCP snooping fuzz: thousands of mutated ACKs from the uplink never crash and malformed ones "
+    "never bind") {
+  Bench b;
+  guarded_client(b);
+  std::mt19937 rng(0xacc);
+  const auto good = test::server_reply(kServer, 10, ack());
+  const size_t dhcp_off = 14 + 4 + 20 + 8;
+  const uint64_t malformed0 = dhcp_count(b, &slowpath::DhcpSnoopingCounters::malformed);
+  // Truncated inside the DHCP message (IP and UDP lengths left claiming the whole),
+  // or with the IP / UDP lengths cut short of it: all malformed.
+  for (int i = 0; i < 2000; ++i) {
+    auto f = good;
+    if (i % 2) {
+      f.resize(dhcp_off + rng() % (f.size() - dhcp_off));
+    } else {
+      const size_t udp_len = 8 + rng() % (test::dhcp_message(ack()).size());
+      f[18 + 20 + 4] = static_cast<uint8_t>(udp_len >> 8);
+      f[18 + 20 + 5] = static_cast<uint8_t>(udp_len);
+    }
+    b.inject(0, f);
+    if (i % 16 == 15) b.slow->poll_once();
+  }
+  b.slow->poll_once();
+  CHECK(events(b).empty());
+  CHECK(b.slow->dhcp_bindings() == 0);
+  CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::malformed) >= malformed0 + 2000);
+  // Random bytes anywhere: no crash; whatever still binds is a well-formed ACK for A.
+  for (int i = 0; i < 3000; ++i) {
+    auto f = good;
+    const int flips = 1 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < flips; ++k) f[rng() % f.size()] = static_cast<uint8_t>(rng());
+    b.inject(0, f);
+    if (i % 16 == 15) b.slow->poll_once();
+  }
+  b.slow->poll_once();
+  for (const auto& ev : events(b)) {
+    if (ev.kind != slowpath::DhcpBindingEvent::bound) continue;
+    CHECK(ev.port == b.rp[1].port);
+    CHECK(ev.vid == 10);
+  }
+  CHECK(b.slow->dhcp_bindings() <= 1);
 }
