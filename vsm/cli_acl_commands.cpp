@@ -5,22 +5,12 @@
 #include <fmt/format.h>
 
 #include "vsm/cli_commands.h"
+#include "vsm/command_rows.h"
 
 namespace vfs::vsm {
 namespace {
 
 constexpr uint32_t kMaxAclNameLen = 64;
-
-template <class... A>
-Error refuse(fmt::format_string<A...> f, A&&... a) {
-  return make_error(EINVAL, f, std::forward<A>(a)...);
-}
-
-CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, CommandHandler h) {
-  return CommandSpec{modes, std::move(path), std::move(help), false, std::move(h)};
-}
-
-Result<CommandOutput> done() { return CommandOutput{}; }
 
 AclFamily family_of(Mode m) {
   return m == Mode::config_ipv6_acl  ? AclFamily::ipv6

@@ -1,4 +1,5 @@
 #include "vsm/cli_commands.h"
+#include "vsm/command_rows.h"
 
 #include "vsm/cli_show.h"
 #include "vsm/vlan_list.h"
@@ -14,22 +15,10 @@ constexpr uint32_t kMaxVlanNameLen = 32;  // NX-OS VLAN names
 constexpr uint32_t kMaxDescriptionLen = 254;
 constexpr uint32_t kMaxUserNameLen = 32;  // Linux login names
 
-template <class... A>
-Error refuse(fmt::format_string<A...> f, A&&... a) {
-  return make_error(EINVAL, f, std::forward<A>(a)...);
-}
-
 std::string list_veths(const std::vector<uint32_t>& ns) {
   std::vector<std::string> names;
   for (auto n : ns) names.push_back(fmt::format("Vethernet{}", n));
   return fmt::format("{}", fmt::join(names, ", "));
-}
-
-Result<PortProfile*> current_profile(CommandContext& c) {
-  auto it = c.model.profiles.find(c.session.profile);
-  if (it == c.model.profiles.end())
-    return refuse("port-profile {} no longer exists", c.session.profile);
-  return &it->second;
 }
 
 Result<VethInterface*> current_interface(CommandContext& c) {
@@ -37,13 +26,6 @@ Result<VethInterface*> current_interface(CommandContext& c) {
   if (it == c.model.interfaces.end()) return refuse("Vethernet{} no longer exists", c.session.veth);
   return &it->second;
 }
-
-// Row builders keep the table below readable.
-CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, CommandHandler h) {
-  return CommandSpec{modes, std::move(path), std::move(help), false, std::move(h)};
-}
-
-Result<CommandOutput> done() { return CommandOutput{}; }
 
 // "conf; port-profile type vethernet web": the commands that lead to the session's mode.
 std::string where_text(const CliSession& s) {
@@ -99,15 +81,6 @@ Result<void> check_user_name(const std::string& name) {
     return refuse("'{}' is not a Unix user name (lower-case letters, digits, '_' and '-')", name);
   if (name == "root") return refuse("root is always network-admin and cannot be given a role");
   return ok();
-}
-
-// config-port-prof: edit the profile the session is in.
-CommandHandler on_profile(std::function<Result<CommandOutput>(CommandContext&, PortProfile&)> f) {
-  return [f = std::move(f)](CommandContext& c) -> Result<CommandOutput> {
-    auto p = current_profile(c);
-    if (!p) return p.error();
-    return f(c, **p);
-  };
 }
 
 // config-if: edit the interface the session is in.

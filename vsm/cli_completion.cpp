@@ -67,7 +67,7 @@ std::string help_of(const std::vector<const CommandSpec*>& cands, size_t depth,
   return word == "no" ? "Negate a command or set its defaults" : fmt::format("{} commands", word);
 }
 
-CliFailure at(size_t column, std::string message) {
+CliFailure completion_failure_at(size_t column, std::string message) {
   return {std::move(message), static_cast<int>(column)};
 }
 
@@ -82,7 +82,7 @@ Walk walk_pipes(const std::vector<Token>& after_bar, std::string_view partial) {
       for (const auto& s : pipe_stage_names())
         if (is_keyword_prefix(t.text, s.name)) found = &s;
       if (!found) {
-        w.failure = at(t.column, "Invalid command at '^' marker.");
+        w.failure = completion_failure_at(t.column, "Invalid command at '^' marker.");
         return w;
       }
       need_stage = false;
@@ -92,7 +92,7 @@ Walk walk_pipes(const std::vector<Token>& after_bar, std::string_view partial) {
     } else if (t.text == "|") {
       need_stage = true;
     } else {
-      w.failure = at(t.column, "Invalid command at '^' marker.");
+      w.failure = completion_failure_at(t.column, "Invalid command at '^' marker.");
       return w;
     }
   }
@@ -129,7 +129,7 @@ Walk walk_mode(std::span<const CommandSpec> table, const std::vector<Token>& ful
     }
     std::erase_if(cands, [&](const CommandSpec* c) { return c->path.size() <= depth; });
     if (cands.empty()) {
-      w.failure = at(t.column, "Invalid command at '^' marker.");
+      w.failure = completion_failure_at(t.column, "Invalid command at '^' marker.");
       return w;
     }
     std::vector<std::string_view> prefixed;
@@ -151,12 +151,12 @@ Walk walk_mode(std::span<const CommandSpec> table, const std::vector<Token>& ful
       continue;
     }
     if (prefixed.size() > 1) {
-      w.failure = at(t.column, "Ambiguous command at '^' marker.");
+      w.failure = completion_failure_at(t.column, "Ambiguous command at '^' marker.");
       return w;
     }
     std::erase_if(cands, [&](const CommandSpec* c) { return !accepts(c->path[depth], t.text); });
     if (cands.empty()) {
-      w.failure = at(t.column, "Invalid command at '^' marker.");
+      w.failure = completion_failure_at(t.column, "Invalid command at '^' marker.");
       return w;
     }
     // A rest-of-line argument swallows every later word: only the end of the line is left.
@@ -200,7 +200,7 @@ Walk walk_mode(std::span<const CommandSpec> table, const std::vector<Token>& ful
 Completion complete_line(std::span<const CommandSpec> table, std::string_view line, Mode mode) {
   Completion out;
   if (auto bad = first_unprintable(line)) {
-    out.failure = at(*bad, "Invalid command at '^' marker.");
+    out.failure = completion_failure_at(*bad, "Invalid command at '^' marker.");
     return out;
   }
   std::vector<Token> words;
@@ -238,7 +238,8 @@ Completion complete_line(std::span<const CommandSpec> table, std::string_view li
     }
   }
   if (!parsed) {
-    out.failure = best_failure ? best_failure->failure : at(0, "Invalid command at '^' marker.");
+    out.failure = best_failure ? best_failure->failure
+                               : completion_failure_at(0, "Invalid command at '^' marker.");
     return out;
   }
   std::sort(keywords.begin(), keywords.end(),

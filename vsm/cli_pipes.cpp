@@ -21,7 +21,7 @@ constexpr std::array<PipeStageName, 6> kStages{{
     {"no-more", PipeStage::Kind::no_more, false, "Do not page the output"},
 }};
 
-CliFailure at(size_t column, std::string message) {
+CliFailure pipe_failure_at(size_t column, std::string message) {
   return {std::move(message), static_cast<int>(column)};
 }
 
@@ -61,44 +61,48 @@ std::variant<std::vector<PipeStage>, CliFailure> parse_pipes(std::string_view li
     ++pos;  // past '|'
     Token name = next_word(line, pos);
     if (name.text.empty()) {
-      return pos < line.size() ? at(pos, "Invalid command at '^' marker.")
-                               : at(end_column(line), "Incomplete command at '^' marker.");
+      return pos < line.size()
+                 ? pipe_failure_at(pos, "Invalid command at '^' marker.")
+                 : pipe_failure_at(end_column(line), "Incomplete command at '^' marker.");
     }
     const PipeStageName* found = nullptr;
     for (const auto& s : kStages) {
       if (is_keyword_prefix(name.text, s.name)) found = &s;  // stage names differ in letter 1
     }
-    if (!found) return at(name.column, "Invalid command at '^' marker.");
+    if (!found) return pipe_failure_at(name.column, "Invalid command at '^' marker.");
     PipeStage stage;
     stage.kind = found->kind;
     if (stage.kind == PipeStage::Kind::json && !stages.empty())
-      return at(name.column, "Invalid command at '^' marker.");  // json only on the command's data
+      return pipe_failure_at(name.column,
+                             "Invalid command at '^' marker.");  // json only on the command's data
     if (found->takes_pattern) {
       skip_blanks(line, pos);
       size_t pcol = pos;
       if (pos >= line.size() || line[pos] == '|')
-        return at(end_column(line.substr(0, pos)), "Incomplete command at '^' marker.");
+        return pipe_failure_at(end_column(line.substr(0, pos)),
+                               "Incomplete command at '^' marker.");
       if (line[pos] == '"') {
         size_t close = line.find('"', pos + 1);
-        if (close == std::string_view::npos) return at(pcol, "Invalid command at '^' marker.");
+        if (close == std::string_view::npos)
+          return pipe_failure_at(pcol, "Invalid command at '^' marker.");
         stage.pattern = std::string(line.substr(pos + 1, close - pos - 1));
         pos = close + 1;
       } else {
         stage.pattern = std::string(next_word(line, pos).text);
       }
       if (stage.pattern.size() > kMaxPattern)
-        return at(pcol,
-                  fmt::format("String exceeded max length of ({}) at '^' marker.", kMaxPattern));
+        return pipe_failure_at(
+            pcol, fmt::format("String exceeded max length of ({}) at '^' marker.", kMaxPattern));
       try {
         stage.regex = std::make_shared<const std::regex>(stage.pattern, std::regex::ECMAScript);
       } catch (const std::regex_error&) {
-        return at(pcol, "Invalid regular expression at '^' marker.");
+        return pipe_failure_at(pcol, "Invalid regular expression at '^' marker.");
       }
     }
     stages.push_back(std::move(stage));
     skip_blanks(line, pos);
     if (pos >= line.size()) return stages;
-    if (line[pos] != '|') return at(pos, "Invalid command at '^' marker.");
+    if (line[pos] != '|') return pipe_failure_at(pos, "Invalid command at '^' marker.");
   }
 }
 

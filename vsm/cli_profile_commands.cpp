@@ -9,45 +9,20 @@
 #include <fmt/format.h>
 
 #include "vsm/cli_commands.h"
+#include "vsm/command_rows.h"
 #include "vsm/effective_port.h"
 #include "vsm/vlan_list.h"
 
 namespace vfs::vsm {
 namespace {
 
-constexpr uint32_t kMaxNameLen = 80;     // port-profile and policy-map names
-constexpr uint32_t kMaxMaxPorts = 1024;  // NX-OS max-ports range
-constexpr uint32_t kMaxWordLen = 32;     // MAC addresses, storm levels
-
-template <class... A>
-Error refuse(fmt::format_string<A...> f, A&&... a) {
-  return make_error(EINVAL, f, std::forward<A>(a)...);
-}
-
-CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, CommandHandler h) {
-  return CommandSpec{modes, std::move(path), std::move(help), false, std::move(h)};
-}
-
-Result<CommandOutput> done() { return CommandOutput{}; }
+constexpr uint32_t kMaxProfileNameLen = 80;  // port-profile and policy-map names
+constexpr uint32_t kMaxMaxPorts = 1024;      // NX-OS max-ports range
+constexpr uint32_t kMaxProfileWordLen = 32;  // MAC addresses, storm levels
 
 std::vector<TokenSpec> no(std::vector<TokenSpec> path) {
   path.insert(path.begin(), keyword("no", "Negate a command or set its default"));
   return path;
-}
-
-Result<PortProfile*> current_profile(CommandContext& c) {
-  auto it = c.model.profiles.find(c.session.profile);
-  if (it == c.model.profiles.end())
-    return refuse("port-profile {} no longer exists", c.session.profile);
-  return &it->second;
-}
-
-CommandHandler on_profile(std::function<Result<CommandOutput>(CommandContext&, PortProfile&)> f) {
-  return [f = std::move(f)](CommandContext& c) -> Result<CommandOutput> {
-    auto p = current_profile(c);
-    if (!p) return p.error();
-    return f(c, **p);
-  };
 }
 
 CommandHandler on_policy(std::function<Result<CommandOutput>(CommandContext&, PortPolicy&)> f) {
@@ -192,7 +167,7 @@ void profile_rows(std::vector<CommandSpec>& rows) {
 
   rows.push_back(row(prof,
                      {keyword("inherit", "Inherit the settings of another profile"),
-                      keyword("port-profile"), word_arg("NAME", kMaxNameLen)},
+                      keyword("port-profile"), word_arg("NAME", kMaxProfileNameLen)},
                      "Inherit the settings this profile does not set from port-profile NAME",
                      on_profile([](CommandContext& c, PortProfile& p) -> Result<CommandOutput> {
                        const std::string& parent = c.args[0].text;
@@ -212,7 +187,7 @@ void profile_rows(std::vector<CommandSpec>& rows) {
                      })));
   for (bool named : {false, true}) {
     std::vector<TokenSpec> path{keyword("inherit"), keyword("port-profile")};
-    if (named) path.push_back(word_arg("NAME", kMaxNameLen));
+    if (named) path.push_back(word_arg("NAME", kMaxProfileNameLen));
     rows.push_back(
         row(prof, no(std::move(path)), "Stop inheriting another profile",
             on_profile([named](CommandContext& c, PortProfile& p) -> Result<CommandOutput> {
@@ -275,7 +250,7 @@ void policy_rows(std::vector<CommandSpec>& rows) {
     rows.push_back(row(port,
                        {keyword("service-policy", "Apply a QoS policy-map"),
                         keyword(dir, fmt::format("Traffic {}", what)),
-                        word_arg("NAME", kMaxNameLen, "policy-map type qos NAME")},
+                        word_arg("NAME", kMaxProfileNameLen, "policy-map type qos NAME")},
                        fmt::format("Police traffic {} with a policy-map", what),
                        on_policy([in](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
                          const std::string& name = c.args[0].text;
@@ -284,17 +259,17 @@ void policy_rows(std::vector<CommandSpec>& rows) {
                          (in ? p.policy_in : p.policy_out) = name;
                          return done();
                        })));
-    rows.push_back(
-        row(port, no({keyword("service-policy"), keyword(dir), word_arg("NAME", kMaxNameLen)}),
-            fmt::format("Stop policing traffic {}", what),
-            on_policy([in, dir](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
-              std::string& slot = in ? p.policy_in : p.policy_out;
-              if (slot != c.args[0].text)
-                return refuse("{} has no service-policy {} {}", port_policy_owner(c), dir,
-                              c.args[0].text);
-              slot.clear();
-              return done();
-            })));
+    rows.push_back(row(
+        port, no({keyword("service-policy"), keyword(dir), word_arg("NAME", kMaxProfileNameLen)}),
+        fmt::format("Stop policing traffic {}", what),
+        on_policy([in, dir](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
+          std::string& slot = in ? p.policy_in : p.policy_out;
+          if (slot != c.args[0].text)
+            return refuse("{} has no service-policy {} {}", port_policy_owner(c), dir,
+                          c.args[0].text);
+          slot.clear();
+          return done();
+        })));
   }
 
   for (bool on : {true, false}) {
@@ -331,7 +306,7 @@ void policy_rows(std::vector<CommandSpec>& rows) {
                      })));
   for (bool on : {true, false}) {
     std::vector<TokenSpec> path{sw, ps, keyword("mac-address", "A MAC the port may always use"),
-                                word_arg("MAC", kMaxWordLen, "EEEE.EEEE.EEEE")};
+                                word_arg("MAC", kMaxProfileWordLen, "EEEE.EEEE.EEEE")};
     rows.push_back(row(
         port, on ? path : no(path), on ? "Allow a static source MAC" : "Remove a static source MAC",
         on_policy([on](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
@@ -394,16 +369,16 @@ void policy_rows(std::vector<CommandSpec>& rows) {
     const TokenSpec storm = keyword("storm-control", "Limit flooded traffic");
     const TokenSpec kind = keyword(kinds[k], fmt::format("{} traffic", kinds[k]));
     const TokenSpec level = keyword("level", "Percent of the port's bandwidth");
-    rows.push_back(row(port, {storm, kind, level, word_arg("PERCENT", kMaxWordLen, "0-100.00")},
-                       fmt::format("Limit {} traffic to a share of the bandwidth", kinds[k]),
-                       on_policy([k](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
-                         auto v = parse_level(c.args[0].text);
-                         if (!v)
-                           return refuse("'{}' is not a level 0-100 with at most two decimals",
-                                         c.args[0].text);
-                         storm_slot(p, k) = *v;
-                         return done();
-                       })));
+    rows.push_back(row(
+        port, {storm, kind, level, word_arg("PERCENT", kMaxProfileWordLen, "0-100.00")},
+        fmt::format("Limit {} traffic to a share of the bandwidth", kinds[k]),
+        on_policy([k](CommandContext& c, PortPolicy& p) -> Result<CommandOutput> {
+          auto v = parse_level(c.args[0].text);
+          if (!v)
+            return refuse("'{}' is not a level 0-100 with at most two decimals", c.args[0].text);
+          storm_slot(p, k) = *v;
+          return done();
+        })));
     rows.push_back(row(port, no({storm, kind, level}),
                        fmt::format("Inherit the {} storm-control level (default off)", kinds[k]),
                        on_policy([k](CommandContext&, PortPolicy& p) {

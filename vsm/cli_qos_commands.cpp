@@ -5,23 +5,13 @@
 #include <fmt/format.h>
 
 #include "vsm/cli_commands.h"
+#include "vsm/command_rows.h"
 
 namespace vfs::vsm {
 namespace {
 
 constexpr uint32_t kMaxPolicyNameLen = 40;  // NX-OS policy-map names
 constexpr uint32_t kMaxRate = 4294967295u;
-
-template <class... A>
-Error refuse(fmt::format_string<A...> f, A&&... a) {
-  return make_error(EINVAL, f, std::forward<A>(a)...);
-}
-
-CommandSpec row(ModeSet modes, std::vector<TokenSpec> path, std::string help, CommandHandler h) {
-  return CommandSpec{modes, std::move(path), std::move(help), false, std::move(h)};
-}
-
-Result<CommandOutput> done() { return CommandOutput{}; }
 
 Result<PolicyMap*> current_policy_map(CommandContext& c) {
   auto it = c.model.policy_maps.find(c.session.policy_map);

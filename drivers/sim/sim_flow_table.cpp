@@ -20,7 +20,7 @@ constexpr unsigned kWindowHead = 64;   // room for VLAN pushes in the edit windo
 constexpr unsigned kWindowMax = 256;   // frame bytes copied into the edit window
 constexpr unsigned kMaxSnapshots = 4;  // SAMPLE actions a frame may meet on its way
 
-FlowError flow_error(int code, rte_flow_error_type type, std::string msg) {
+FlowError table_flow_error(int code, rte_flow_error_type type, std::string msg) {
   return FlowError{code, type, std::move(msg)};
 }
 
@@ -124,8 +124,8 @@ struct FlowTable::Impl {
     return CompileContext{sim_port_of, unsupported_items, unsupported_actions, meters};
   }
   FlowError full() const {
-    return flow_error(ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
-                      fmt::format("sim: flow table full ({} rules)", capacity));
+    return table_flow_error(ENOSPC, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                            fmt::format("sim: flow table full ({} rules)", capacity));
   }
 };
 
@@ -207,8 +207,8 @@ FlowStatus FlowTable::destroy(FlowHandle h) {
   Impl& m = *impl_;
   Rule* r = m.rules.find(h.id);
   if (!r)
-    return flow_error(ENOENT, RTE_FLOW_ERROR_TYPE_HANDLE,
-                      fmt::format("sim: no flow with handle {}", h.id));
+    return table_flow_error(ENOENT, RTE_FLOW_ERROR_TYPE_HANDLE,
+                            fmt::format("sim: no flow with handle {}", h.id));
   m.classifier.erase(r);
   if (Meter* mt = r->meter()) --mt->rules;
   m.rules.release(r);
@@ -218,11 +218,11 @@ FlowStatus FlowTable::destroy(FlowHandle h) {
 FlowResult<FlowCounters> FlowTable::query_count(FlowHandle h) const {
   const Rule* r = impl_->rules.find(h.id);
   if (!r)
-    return flow_error(ENOENT, RTE_FLOW_ERROR_TYPE_HANDLE,
-                      fmt::format("sim: no flow with handle {}", h.id));
+    return table_flow_error(ENOENT, RTE_FLOW_ERROR_TYPE_HANDLE,
+                            fmt::format("sim: no flow with handle {}", h.id));
   if (!r->counted)
-    return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
-                      fmt::format("sim: flow {} has no COUNT action", h.id));
+    return table_flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ACTION,
+                            fmt::format("sim: flow {} has no COUNT action", h.id));
   return r->counters;
 }
 

@@ -5,8 +5,8 @@
 namespace vfs::drivers::sim {
 namespace {
 
-constexpr uint16_t kEtherIpv4 = 0x0800;
-constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
 constexpr uint32_t kEthLen = 14;
 
 constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
@@ -49,13 +49,13 @@ Layout parse_layout(const uint8_t* p, uint32_t len) {
   l.l3_type = type;
   l.l3_off = static_cast<uint16_t>(type_off + 2);
   const uint8_t* ip = p + l.l3_off;
-  if (type == kEtherIpv4 && len >= l.l3_off + 20u && (ip[0] >> 4) == 4 && (ip[0] & 0xf) >= 5) {
+  if (type == kEtherTypeIpv4 && len >= l.l3_off + 20u && (ip[0] >> 4) == 4 && (ip[0] & 0xf) >= 5) {
     l.ip = true;
     const uint16_t frag_offset = load_be16(ip + 6) & 0x1fff;
     l.l4_off = static_cast<uint16_t>(l.l3_off + (ip[0] & 0xf) * 4);
     l.l4_proto = ip[9];
     l.l4 = frag_offset == 0 && l.l4_off <= len;
-  } else if (type == kEtherIpv6 && len >= l.l3_off + 40u && (ip[0] >> 4) == 6) {
+  } else if (type == kEtherTypeIpv6 && len >= l.l3_off + 40u && (ip[0] >> 4) == 6) {
     l.ip = true;
     l.l4_off = static_cast<uint16_t>(l.l3_off + 40);
     l.l4_proto = ip[6];
@@ -127,7 +127,7 @@ bool frame_key(const MatchShape& shape, uint16_t in_port, const Layout& l, const
       case StepKind::l3:
         if (!l.eth || l.l3_type != s.ethertype) return false;
         // A NIC's parser recognises IP only in a whole fixed header.
-        if ((s.ethertype == kEtherIpv4 || s.ethertype == kEtherIpv6) && !l.ip) return false;
+        if ((s.ethertype == kEtherTypeIpv4 || s.ethertype == kEtherTypeIpv6) && !l.ip) return false;
         if (s.tags >= 0 && l.n_tags != s.tags) return false;
         off = l.l3_off;
         break;

@@ -24,7 +24,7 @@ std::optional<int64_t> int_field(const nlohmann::json& r, const char* f) {
   return std::nullopt;
 }
 
-std::optional<std::string> string_field(const nlohmann::json& r, const char* f) {
+std::optional<std::string> optional_string_field(const nlohmann::json& r, const char* f) {
   if (!r.is_object() || !r.contains(f) || !r[f].is_string()) return std::nullopt;
   return r[f].get<std::string>();
 }
@@ -108,8 +108,8 @@ bool is_rule_state(std::string_view s) {
 bool RuleFilter::matches(const nlohmann::json& rule) const {
   if (veth && int_field(rule, "veth") != veth) return false;
   if (group && int_field(rule, "group") != group) return false;
-  if (vm && string_field(rule, "vm") != vm) return false;
-  if (state && string_field(rule, "state") != state) return false;
+  if (vm && optional_string_field(rule, "vm") != vm) return false;
+  if (state && optional_string_field(rule, "state") != state) return false;
   return true;
 }
 
@@ -164,7 +164,7 @@ TestpmdLines format_testpmd(const nlohmann::json& rules, uint16_t proxy_port) {
   for (const auto& r : rules) {
     const std::string who = fmt::format("rule of vEthernet {} in group {} priority {}",
                                         cell(r, "veth"), cell(r, "group"), cell(r, "priority"));
-    if (auto own = string_field(r, "testpmd")) {
+    if (auto own = optional_string_field(r, "testpmd")) {
       out.text += *own + "\n";
       continue;
     }
@@ -176,12 +176,12 @@ TestpmdLines format_testpmd(const nlohmann::json& rules, uint16_t proxy_port) {
     offload::RuleSpec spec;
     spec.group = static_cast<uint32_t>(*group);
     spec.priority = static_cast<uint32_t>(*prio);
-    auto m = offload::parse_match_text(string_field(r, "match").value_or(""));
+    auto m = offload::parse_match_text(optional_string_field(r, "match").value_or(""));
     if (!m) {
       out.errors.push_back(who + ": " + m.error().message);
       continue;
     }
-    auto a = offload::parse_actions_text(string_field(r, "actions").value_or(""));
+    auto a = offload::parse_actions_text(optional_string_field(r, "actions").value_or(""));
     if (!a) {
       out.errors.push_back(who + ": " + a.error().message);
       continue;

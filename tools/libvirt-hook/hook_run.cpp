@@ -14,7 +14,7 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string lower(std::string s) {
+std::string lower_case(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return s;
@@ -107,11 +107,11 @@ bool hook_acts_on(const HookCall& c) {
 
 bool bound_to(const Binding& b, const DomainXml& d, const VfswitchPort& p) {
   if (!d.uuid.empty() && !b.vm_uuid.empty()) {
-    if (lower(b.vm_uuid) != d.uuid) return false;
+    if (lower_case(b.vm_uuid) != d.uuid) return false;
   } else if (b.vm != d.name) {
     return false;
   }
-  if (!p.mac.empty() && !b.mac.empty() && lower(b.mac) != p.mac) return false;
+  if (!p.mac.empty() && !b.mac.empty() && lower_case(b.mac) != p.mac) return false;
   return true;
 }
 
