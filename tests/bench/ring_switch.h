@@ -23,6 +23,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "drivers/forwarding_flow_backend.h"
 #include "drivers/rx_wakeup.h"
 #include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
@@ -73,41 +74,18 @@ class CreateObserver {
 };
 
 // The sim's FlowBackend with a CreateObserver on create(); everything else passes through.
-class ObservedFlowBackend final : public drivers::FlowBackend {
+class ObservedFlowBackend final : public drivers::ForwardingFlowBackend {
  public:
-  ObservedFlowBackend(drivers::FlowBackend& nic, CreateObserver& obs) : nic_(nic), obs_(obs) {}
-  std::string_view name() const override { return nic_.name(); }
-  drivers::FlowStatus validate(const rte_flow_attr& a, const rte_flow_item* p,
-                               const rte_flow_action* x) override {
-    return nic_.validate(a, p, x);
-  }
+  ObservedFlowBackend(drivers::FlowBackend& nic, CreateObserver& obs)
+      : ForwardingFlowBackend(nic), obs_(obs) {}
   drivers::FlowResult<drivers::FlowHandle> create(const rte_flow_attr& a, const rte_flow_item* p,
                                                   const rte_flow_action* x) override {
-    auto r = nic_.create(a, p, x);
+    auto r = inner().create(a, p, x);
     if (r.ok()) obs_.created(p);
     return r;
   }
-  drivers::FlowStatus destroy(drivers::FlowHandle h) override { return nic_.destroy(h); }
-  drivers::FlowResult<drivers::FlowCounters> query_count(drivers::FlowHandle h) override {
-    return nic_.query_count(h);
-  }
-  drivers::FlowStatus flush() override { return nic_.flush(); }
-  drivers::FlowStatus add_meter_profile(uint32_t id, const drivers::MeterProfile& p) override {
-    return nic_.add_meter_profile(id, p);
-  }
-  drivers::FlowStatus delete_meter_profile(uint32_t id) override {
-    return nic_.delete_meter_profile(id);
-  }
-  drivers::FlowStatus create_meter(uint32_t id, uint32_t profile) override {
-    return nic_.create_meter(id, profile);
-  }
-  drivers::FlowStatus destroy_meter(uint32_t id) override { return nic_.destroy_meter(id); }
-  drivers::FlowResult<drivers::MeterStats> read_meter_stats(uint32_t id) override {
-    return nic_.read_meter_stats(id);
-  }
 
  private:
-  drivers::FlowBackend& nic_;
   CreateObserver& obs_;
 };
 

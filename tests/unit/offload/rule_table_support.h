@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "drivers/eswitch.h"
+#include "drivers/forwarding_flow_backend.h"
 #include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "offload/rule_compiler.h"
@@ -28,9 +29,9 @@ inline constexpr uint16_t kUp = 20, kVf0 = 21, kVf1 = 22;  // representor ethdev
 inline constexpr uint16_t kSimVf0 = 1;                     // sim port index of kVf0
 
 // Forwards to the sim, logging "create gN" / "destroy gN" and refusing creates on demand.
-class RecordingBackend final : public drivers::FlowBackend {
+class RecordingBackend final : public drivers::ForwardingFlowBackend {
  public:
-  explicit RecordingBackend(drivers::FlowBackend& inner) : inner_(inner) {}
+  explicit RecordingBackend(drivers::FlowBackend& inner) : ForwardingFlowBackend(inner) {}
   std::string_view name() const override { return "recording"; }
 
   // The next n create() calls answer errno `code` without reaching the sim.
@@ -41,10 +42,6 @@ class RecordingBackend final : public drivers::FlowBackend {
   std::vector<std::string> ops;
   int creates = 0;
 
-  drivers::FlowStatus validate(const rte_flow_attr& a, const rte_flow_item* p,
-                               const rte_flow_action* x) override {
-    return inner_.validate(a, p, x);
-  }
   drivers::FlowResult<drivers::FlowHandle> create(const rte_flow_attr& a, const rte_flow_item* p,
                                                   const rte_flow_action* x) override {
     ++creates;
@@ -53,7 +50,7 @@ class RecordingBackend final : public drivers::FlowBackend {
       return drivers::FlowError{fail_code_, RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
                                 fmt::format("test: refused with errno {}", fail_code_)};
     }
-    auto r = inner_.create(a, p, x);
+    auto r = inner().create(a, p, x);
     if (r.ok()) {
       group_[r.value().id] = a.group;
       ops.push_back(fmt::format("create g{}", a.group));
@@ -61,30 +58,12 @@ class RecordingBackend final : public drivers::FlowBackend {
     return r;
   }
   drivers::FlowStatus destroy(drivers::FlowHandle h) override {
-    auto r = inner_.destroy(h);
+    auto r = inner().destroy(h);
     if (r.ok()) ops.push_back(fmt::format("destroy g{}", group_[h.id]));
     return r;
   }
-  drivers::FlowResult<drivers::FlowCounters> query_count(drivers::FlowHandle h) override {
-    return inner_.query_count(h);
-  }
-  drivers::FlowStatus flush() override { return inner_.flush(); }
-  drivers::FlowStatus add_meter_profile(uint32_t id, const drivers::MeterProfile& p) override {
-    return inner_.add_meter_profile(id, p);
-  }
-  drivers::FlowStatus delete_meter_profile(uint32_t id) override {
-    return inner_.delete_meter_profile(id);
-  }
-  drivers::FlowStatus create_meter(uint32_t id, uint32_t profile) override {
-    return inner_.create_meter(id, profile);
-  }
-  drivers::FlowStatus destroy_meter(uint32_t id) override { return inner_.destroy_meter(id); }
-  drivers::FlowResult<drivers::MeterStats> read_meter_stats(uint32_t id) override {
-    return inner_.read_meter_stats(id);
-  }
 
  private:
-  drivers::FlowBackend& inner_;
   std::map<uint64_t, uint32_t> group_;
   int fail_code_ = 0;
   int fail_left_ = 0;
