@@ -12,10 +12,11 @@ namespace {
 // sources admitted, other IP from a guarded port dropped, learned MACs admitted, per-port
 // catch-alls.
 constexpr uint32_t kPrioInspect = 0;
-constexpr uint32_t kPrioBinding = 1;
-constexpr uint32_t kPrioGuard = 2;
-constexpr uint32_t kPrioAdmit = 3;
-constexpr uint32_t kPrioPortDrop = 4;
+constexpr uint32_t kPrioLearnedBinding = 1;  // a bound source whose MAC the slow path learned
+constexpr uint32_t kPrioBinding = 2;
+constexpr uint32_t kPrioGuard = 3;
+constexpr uint32_t kPrioAdmit = 4;
+constexpr uint32_t kPrioPortDrop = 5;
 // Group 4 (L2): the hairpin guard before forwarding.
 constexpr uint32_t kPrioHairpin = 0;
 constexpr uint32_t kPrioForward = 1;
@@ -231,6 +232,17 @@ CompiledRule guard_rule(const PortPolicy& p, uint16_t port, uint32_t prio, RuleM
   return c;
 }
 
+RuleMatch binding_match(const vsm::SourceBinding& b) {
+  RuleMatch m;
+  m.eth_src = b.mac;
+  m.has_vlan = false;
+  m.l3 = b.v6 ? 6 : 4;
+  m.ip_src = IpMatch{};
+  m.ip_src->addr = b.ip;
+  for (size_t i = 0; i < (b.v6 ? 16u : 4u); ++i) m.ip_src->mask[i] = 0xff;
+  return m;
+}
+
 // Group 0 rules of offload/policy_eval.h's source guard, for a forwarding VF.
 void compile_source_guard(const PortPolicy& p, uint16_t port, std::vector<CompiledRule>& out) {
   if (snoops_dhcp(p.cfg)) {
@@ -294,19 +306,11 @@ void compile_source_guard(const PortPolicy& p, uint16_t port, std::vector<Compil
     unspec.ip_src->mask.fill(0xff);
     to_software(kPrioBinding, unspec);
   }
+  // A bound source goes to the slow path until its MAC is learned there (port security
+  // counts it, the FDB knows where it is); then compile_learned_mac admits it above this.
   for (const auto& b : p.cfg.source_bindings) {
     if (b.vlan != p.access_vlan) continue;  // never admitted: the guard drops it
-    RuleMatch m;
-    m.eth_src = b.mac;
-    m.has_vlan = false;
-    m.l3 = b.v6 ? 6 : 4;
-    m.ip_src = IpMatch{};
-    m.ip_src->addr = b.ip;
-    for (size_t i = 0; i < (b.v6 ? 16u : 4u); ++i) m.ip_src->mask[i] = 0xff;
-    CompiledRule c = guard_rule(p, port, kPrioBinding, m);
-    c.spec.actions = admit_actions(p, p.access_vlan, true);
-    c.needs = {chain_in(port)};
-    out.push_back(std::move(c));
+    to_software(kPrioBinding, binding_match(b));
   }
   for (bool v6 : {false, true}) {  // any other IP source
     RuleMatch m;
@@ -439,6 +443,21 @@ void compile_learned_mac(const PolicySnapshot& policy, const LearnedMac& e,
   else
     cin.needs = {chain_guard(e.port)};
   out.push_back(std::move(cin));
+  // Under `ip verify source`, the MAC's bound addresses pass the guard's catch-all drop.
+  if (is_vf(p) && guards_sources(p.cfg) && e.vid == p.access_vlan) {
+    for (const auto& b : p.cfg.source_bindings) {
+      if (b.vlan != p.access_vlan || b.mac != e.mac) continue;
+      RuleSpec bound;
+      bound.group = kGroupIngress;
+      bound.priority = kPrioLearnedBinding;
+      bound.match = binding_match(b);
+      bound.match.in_port = e.port;
+      bound.actions = admit_actions(p, e.vid, true);
+      CompiledRule cb = owned(std::move(bound), p.veth, e.port);
+      cb.needs = {chain_in(e.port), chain_guard(e.port)};
+      out.push_back(std::move(cb));
+    }
+  }
 
   RuleSpec hairpin;
   hairpin.group = kGroupL2;

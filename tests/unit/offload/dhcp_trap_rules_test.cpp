@@ -2,7 +2,8 @@
 // replies (UDP 67 -> 68) from the trusted uplink go to the slow path ahead of the
 // learned-MAC rules that would switch them in hardware, and a snooping port's client
 // messages (UDP 68 -> 67: RELEASE, DECLINE) do too, ahead of its bound sources'
-// admission. Checked in the sim's table with real frames.
+// admission; a bound source is admitted in the NIC only with its MAC learned on its port.
+// Checked in the sim's table with real frames.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -143,5 +144,46 @@ TEST_CASE("in the NIC: an ACK to a known VM goes to the slow path, not to the VM
     REQUIRE(data.kind == sim::Verdict::Kind::forward);
     CHECK(data.out[0].kind == sim::Destination::Kind::wire);
     CHECK(data.out[0].port == 0);
+  }
+}
+
+TEST_CASE(
+    "in the NIC: a bound source is admitted only once its MAC is learned on its port; until "
+    "then, and after a move or err-disable forgets it, it goes to the slow path") {
+  const auto s = policy(true);  // vEthernet1 (port 1): ip verify source, 10.0.0.50 bound to kVm
+  const Mac other{0x02, 0, 0, 0, 0, 0x0b};
+  const auto bound_frame = udp(kServer, kVm, -1, {10, 0, 0, 50}, 1000, 2000);
+  const auto unbound_ip = udp(kServer, kVm, -1, {10, 0, 0, 51}, 1000, 2000);
+
+  std::vector<CompiledRule> ports_only;
+  for (uint16_t p = 0; p < s.ports.size(); ++p) compile_port_rules(s, p, ports_only);
+  compile_learned_mac(s, {10, kServer, 0}, ports_only);
+
+  SUBCASE("not learned: the slow path sees it (port security counts it, the FDB learns it)") {
+    auto t = install(ports_only);
+    CHECK(to_representor(classify(*t, 1, bound_frame), 1));
+    CHECK(classify(*t, 1, unbound_ip).kind == sim::Verdict::Kind::drop);
+  }
+  SUBCASE("learned on its port: switched in hardware to the server") {
+    auto rules = ports_only;
+    compile_learned_mac(s, {10, kVm, 1}, rules);
+    auto t = install(rules);
+    const sim::Verdict v = classify(*t, 1, bound_frame);
+    REQUIRE(v.kind == sim::Verdict::Kind::forward);
+    CHECK(v.out[0].kind == sim::Destination::Kind::wire);
+    CHECK(v.out[0].port == 0);
+    CHECK(classify(*t, 1, unbound_ip).kind == sim::Verdict::Kind::drop);
+  }
+  SUBCASE("another MAC learned on the port does not admit the binding's source") {
+    auto rules = ports_only;
+    compile_learned_mac(s, {10, other, 1}, rules);
+    auto t = install(rules);
+    CHECK(to_representor(classify(*t, 1, bound_frame), 1));
+  }
+  SUBCASE("the binding's MAC learned on another port admits nothing here") {
+    auto rules = ports_only;
+    compile_learned_mac(s, {10, kVm, 2}, rules);
+    auto t = install(rules);
+    CHECK(to_representor(classify(*t, 1, bound_frame), 1));
   }
 }

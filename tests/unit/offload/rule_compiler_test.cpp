@@ -254,7 +254,7 @@ TEST_CASE("testpmd text names every field of the rule") {
   std::vector<CompiledRule> out;
   compile_learned_mac(s, {10, kMacA, 1}, out);
   CHECK(testpmd_text(out[0].spec, 0) ==
-        "flow create 0 transfer group 0 priority 3 pattern represented_port ethdev_port_id is 1 / "
+        "flow create 0 transfer group 0 priority 4 pattern represented_port ethdev_port_id is 1 / "
         "eth src is "
         "02:00:00:00:00:0a has_vlan is 0 / end actions count / of_push_vlan ethertype 0x8100 / "
         "of_set_vlan_vid "
