@@ -1,6 +1,7 @@
 #include "offload/acl_match.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace vfs::offload {
 namespace {
@@ -16,13 +17,9 @@ bool zero(const uint8_t* p, size_t n) {
   return std::all_of(p, p + n, [](uint8_t b) { return b == 0; });
 }
 
-bool addr_matches(const vsm::AddressMatch& m, const uint8_t* a, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if ((a[i] & m.mask[i]) != (m.addr[i] & m.mask[i])) return false;
-  return true;
-}
-
-bool port_matches(const vsm::PortMatch& m, uint16_t v) {
+// The slow path walks every entry of an ACL per uncached frame: the per-entry tests below
+// are forced inline and read the frame's fields once per walk (FrameFields), not per entry.
+[[gnu::always_inline]] inline bool port_matches(const vsm::PortMatch& m, uint16_t v) {
   using Op = vsm::PortMatch::Op;
   switch (m.op) {
     case Op::any:
@@ -41,11 +38,15 @@ bool port_matches(const vsm::PortMatch& m, uint16_t v) {
   return false;
 }
 
-bool has_ports(int proto) { return proto == kProtoTcp || proto == kProtoUdp; }
-bool is_icmp(int proto, bool v6) { return proto == (v6 ? kProtoIcmp6 : kProtoIcmp); }
+[[gnu::always_inline]] inline bool has_ports(int proto) {
+  return proto == kProtoTcp || proto == kProtoUdp;
+}
+[[gnu::always_inline]] inline bool is_icmp(int proto, bool v6) {
+  return proto == (v6 ? kProtoIcmp6 : kProtoIcmp);
+}
 
 // True when the entry looks at the L4 header.
-bool needs_l4(const vsm::ResolvedAce& e, bool v6) {
+[[gnu::always_inline]] inline bool needs_l4(const vsm::ResolvedAce& e, bool v6) {
   if (has_ports(e.protocol))
     return e.src_port.op != vsm::PortMatch::Op::any || e.dst_port.op != vsm::PortMatch::Op::any ||
            (e.protocol == kProtoTcp && e.established);
@@ -53,25 +54,82 @@ bool needs_l4(const vsm::ResolvedAce& e, bool v6) {
   return false;
 }
 
-bool ip_ace_matches(const vsm::ResolvedAce& e, bool v6, const FrameLayout& l, const uint8_t* p) {
-  const uint8_t* ip = p + l.l3_off;
-  const size_t alen = v6 ? 16 : 4;
-  const uint8_t* src = v6 ? ip + 8 : ip + 12;
-  const uint8_t* dst = v6 ? ip + 24 : ip + 16;
+// What an IP ACL reads of one frame, read once per walk.
+struct FrameFields {
+  const uint8_t* src = nullptr;
+  const uint8_t* dst = nullptr;
+  uint16_t sport = 0, dport = 0;  // when l4
+  uint8_t b0 = 0, b1 = 0;         // ICMP type and code, when l4
+  uint8_t tcp_flags = 0;          // when l4 and TCP
+};
+
+template <bool V6>
+[[gnu::always_inline]] inline bool addr_is(const vsm::AddressMatch& m, const uint8_t* a) {
+  if constexpr (V6) {
+    uint64_t x[2], v[2], k[2];
+    std::memcpy(x, a, 16);
+    std::memcpy(v, m.addr.data(), 16);
+    std::memcpy(k, m.mask.data(), 16);
+    return (((x[0] ^ v[0]) & k[0]) | ((x[1] ^ v[1]) & k[1])) == 0;
+  } else {
+    uint32_t x, v, k;
+    std::memcpy(&x, a, 4);
+    std::memcpy(&v, m.addr.data(), 4);
+    std::memcpy(&k, m.mask.data(), 4);
+    return ((x ^ v) & k) == 0;
+  }
+}
+
+// ip_ace_matches() on fields read beforehand.
+template <bool V6>
+[[gnu::always_inline]] inline bool ip_ace_matches_fields(const vsm::ResolvedAce& e,
+                                                         const FrameLayout& l,
+                                                         const FrameFields& f) {
   if (e.protocol >= 0 && l.ip_proto != e.protocol) return false;
-  if (!addr_matches(e.src, src, alen) || !addr_matches(e.dst, dst, alen)) return false;
-  if (!needs_l4(e, v6)) return true;
+  if (!addr_is<V6>(e.src, f.src) || !addr_is<V6>(e.dst, f.dst)) return false;
+  if (!needs_l4(e, V6)) return true;
   if (!l.l4) return false;
-  const uint8_t* l4 = p + l.l4_off;
   if (has_ports(e.protocol)) {
-    if (!port_matches(e.src_port, be16(l4)) || !port_matches(e.dst_port, be16(l4 + 2)))
+    if (!port_matches(e.src_port, f.sport) || !port_matches(e.dst_port, f.dport)) return false;
+    if (e.protocol == kProtoTcp && e.established && !(f.tcp_flags & (kTcpAck | kTcpRst)))
       return false;
-    if (e.protocol == kProtoTcp && e.established && !(l4[13] & (kTcpAck | kTcpRst))) return false;
     return true;
   }
-  if (e.icmp_type >= 0 && l4[0] != e.icmp_type) return false;
-  if (e.icmp_code >= 0 && l4[1] != e.icmp_code) return false;
+  if (e.icmp_type >= 0 && f.b0 != e.icmp_type) return false;
+  if (e.icmp_code >= 0 && f.b1 != e.icmp_code) return false;
   return true;
+}
+
+template <bool V6>
+AclVerdict walk_ip_acl(const vsm::ResolvedAcl& acl, const FrameLayout& l, const uint8_t* p) {
+  AclVerdict v;
+  v.applies = true;
+  if (l.ip) {
+    FrameFields f;
+    const uint8_t* ip = p + l.l3_off;
+    f.src = V6 ? ip + 8 : ip + 12;
+    f.dst = V6 ? ip + 24 : ip + 16;
+    if (l.l4) {
+      const uint8_t* l4 = p + l.l4_off;
+      f.b0 = l4[0];
+      f.b1 = l4[1];
+      if (has_ports(l.ip_proto)) {
+        f.sport = be16(l4);
+        f.dport = be16(l4 + 2);
+      }
+      if (l.ip_proto == kProtoTcp) f.tcp_flags = l4[13];
+    }
+    for (const auto& e : acl.entries) {
+      if (ip_ace_matches_fields<V6>(e, l, f)) {
+        v.permit = e.permit;
+        v.seq = e.seq;
+        return v;
+      }
+    }
+  }
+  v.permit = false;
+  v.seq = 0;
+  return v;
 }
 
 bool mac_ace_matches(const vsm::ResolvedAce& e, const FrameLayout& l, const uint8_t* p) {
@@ -154,12 +212,11 @@ AclVerdict evaluate_acl(const vsm::ResolvedAcl& acl, const FrameLayout& l, const
   AclVerdict v;
   const uint16_t et = acl_ether_type(acl.family);
   if (!l.eth || (et != 0 && l.ether_type != et)) return v;
+  if (acl.family == vsm::AclFamily::ipv4) return walk_ip_acl<false>(acl, l, p);
+  if (acl.family == vsm::AclFamily::ipv6) return walk_ip_acl<true>(acl, l, p);
   v.applies = true;
-  const bool v6 = acl.family == vsm::AclFamily::ipv6;
   for (const auto& e : acl.entries) {
-    const bool hit = acl.family == vsm::AclFamily::mac ? mac_ace_matches(e, l, p)
-                                                       : l.ip && ip_ace_matches(e, v6, l, p);
-    if (hit) {
+    if (mac_ace_matches(e, l, p)) {
       v.permit = e.permit;
       v.seq = e.seq;
       return v;

@@ -52,6 +52,7 @@ SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
       policy_(policy.load()),
       fdb_(opt.fdb_capacity),
       dhcp_table_(port_span(ports_)),
+      verdict_cache_(opt.verdict_cache_entries),
       dhcp_events_(opt.dhcp_event_ring),
       wakeup_(wakeup && wakeup->valid() ? wakeup : nullptr) {
   for (const auto& p : ports_) max_port_ = std::max<size_t>(max_port_, p.ethdev_port + 1);
@@ -124,6 +125,7 @@ void SlowPath::refresh_policy() {
   uint64_t g = policy_ch_.generation();
   if (g == policy_gen_) return;
   retire_acl_counts();
+  verdict_cache_.invalidate();
   policy_ = policy_ch_.load();
   policy_gen_ = policy_->generation;
   {
@@ -148,9 +150,12 @@ void SlowPath::refresh_policy() {
     for (int dir = 0; dir < 2; ++dir) {
       const auto* want = live ? (dir == 0 ? &pp->cfg.police_in : &pp->cfg.police_out) : nullptr;
       const bool on = want && want->has_value();
-      configure(policers_[port][static_cast<size_t>(dir)], on, on ? (*want)->cir_bytes_per_s : 0,
-                on ? (*want)->cbs_bytes : 0,
+      SoftPolicer& sp = policers_[port][static_cast<size_t>(dir)];
+      configure(sp, on, on ? (*want)->cir_bytes_per_s : 0, on ? (*want)->cbs_bytes : 0,
                 live ? pp->label + (dir == 0 ? " police input" : " police output") : "");
+      // A policer the port wants but could not have (detached, not forwarding) passes
+      // nothing: police() fails closed on it.
+      sp.wanted = pp && (dir == 0 ? pp->cfg.police_in : pp->cfg.police_out).has_value();
     }
     // Storm levels are percentages of the port's speed (10 Gb/s when the port says none);
     // the burst is 10 ms of that rate.
@@ -177,14 +182,19 @@ unsigned SlowPath::poll_once() {
   refresh_policy();
   unsigned handled = 0;
   rte_mbuf* burst[kBurst];
+  // One clock reading per pass and one TSC reading per burst: the frames of a burst
+  // arrived together, and a clock read per frame was a sixth of the slow path's time.
+  const uint64_t now = clock_.now_ns();
+  now_ns_ = now;
   for (const auto& p : ports_) {
     uint16_t n = rte_eth_rx_burst(p.ethdev_port, 0, burst, kBurst);
+    if (n == 0) continue;
+    burst_tsc_ = rte_rdtsc();
     for (uint16_t i = 0; i < n; ++i) handle(burst[i], p.ethdev_port);
     handled += n;
   }
   if (handled) flush_tx();
   offload::MacActivity a;
-  const uint64_t now = clock_.now_ns();
   while (offload_.take_activity(a)) fdb_.touch(a.vid, a.mac.data(), now);
   if (now >= next_housekeeping_ns_) {
     next_housekeeping_ns_ = now + kHousekeepingNs;
@@ -204,6 +214,7 @@ void SlowPath::housekeeping() {
         post_unbound(DhcpBindingEvent::expired, port, b);
       });
   if (expired) {
+    leases_changed();
     bump(dhcp_counters_.expired, expired);
     dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
   }
@@ -227,15 +238,21 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
   // Policy reads the frame as the NIC's rules do (offload/frame_layout.h), so that both
   // reach the same verdict; the parser only vets what learning relies on.
   const offload::FrameLayout l = offload::frame_layout(data, len);
-  const offload::IngressVerdict in =
-      offload::evaluate_ingress(*policy_, in_port, l, data, len, &dhcp_table_);
+  // The flow's verdicts, from the cache when an earlier frame of it was evaluated under
+  // the same policy and leases (slowpath/verdict_cache.h).
+  bool fresh = false;
+  CachedVerdict& cv = verdict_cache_.ingress(*policy_, in_port, l, data, len, &dhcp_table_, &fresh);
+  if (fresh) cv.in_counters = acl_hit_counters(in_port, cv.in);
+  const offload::IngressVerdict& in = cv.in;
   const bool admitted = in.admit || in.reason == DropReason::acl;  // past VLAN admission
-  count_acl_hits(in_port, in);
+  for (uint8_t i = 0; i < in.n_hits; ++i)
+    if (cv.in_counters[i]) bump(*cv.in_counters[i]);
   if (admitted && errdisabled(in_port)) return drop(m, in_port, DropReason::port_security);
   if (admitted && !is_multicast(data + 6)) {
-    if (!secure_source(in_port, in.vid, data + 6))
+    const int known = fdb_.lookup(in.vid, data + 6);  // one probe for both
+    if (!secure_source(in_port, in.vid, data + 6, known))
       return drop(m, in_port, DropReason::port_security);
-    learn(in_port, in.vid, data + 6);
+    learn(in_port, in.vid, data + 6, known);
   }
   if (!in.admit) return drop(m, in_port, in.reason);
   snoop_dhcp(in_port, in.vid, l, data, len);  // then forwarded as any frame
@@ -252,9 +269,11 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
   }
   if (out == in_port) return drop(m, in_port, DropReason::same_port);
   mirror(m, span_rx);
-  const offload::EgressVerdict eg =
-      offload::evaluate_egress(*policy_, static_cast<uint16_t>(out), in.vid, l, data, len);
-  count_acl_hits(static_cast<uint16_t>(out), eg);
+  const offload::EgressVerdict& eg =
+      verdict_cache_.egress(cv, *policy_, static_cast<uint16_t>(out), l, data, len, &fresh);
+  if (fresh) cv.eg_counters = acl_hit_counters(static_cast<uint16_t>(out), eg);
+  for (uint8_t i = 0; i < eg.n_hits; ++i)
+    if (cv.eg_counters[i]) bump(*cv.eg_counters[i]);
   if (!eg.deliver) return drop(m, static_cast<uint16_t>(out), eg.reason);
   if (!police(static_cast<uint16_t>(out), false, rte_pktmbuf_pkt_len(m)))
     return drop(m, static_cast<uint16_t>(out), DropReason::police);
@@ -306,9 +325,8 @@ void SlowPath::forget(uint16_t vid, const uint8_t* mac, uint16_t port) {
     bump(counters_.offload_ring_full);
 }
 
-void SlowPath::learn(uint16_t port, uint16_t vid, const uint8_t* mac) {
-  const int before = fdb_.lookup(vid, mac);
-  const LearnOutcome outcome = fdb_.learn(vid, mac, port, clock_.now_ns());
+void SlowPath::learn(uint16_t port, uint16_t vid, const uint8_t* mac, int before) {
+  const LearnOutcome outcome = fdb_.learn(vid, mac, port, now_ns_);
   switch (outcome) {
     case LearnOutcome::refreshed:
       return;
@@ -328,11 +346,11 @@ void SlowPath::learn(uint16_t port, uint16_t vid, const uint8_t* mac) {
   }
 }
 
-bool SlowPath::secure_source(uint16_t port, uint16_t vid, const uint8_t* mac) {
+bool SlowPath::secure_source(uint16_t port, uint16_t vid, const uint8_t* mac, int known) {
   const offload::PortPolicy* pp = policy_->port(port);
   if (!pp || pp->kind != offload::PortKind::vf || !pp->cfg.port_security.enabled) return true;
   const auto& ps = pp->cfg.port_security;
-  if (fdb_.lookup(vid, mac) == port) return true;  // already secured here
+  if (known == port) return true;  // already secured here
   for (const auto& s : ps.static_macs)
     if (std::equal(s.begin(), s.end(), mac)) return true;
   if (macs_on_port_[port] < ps.maximum) return true;
@@ -352,6 +370,8 @@ void SlowPath::snoop_dhcp(uint16_t in_port, uint16_t vid, const offload::FrameLa
   if (!l.ip || l.v6 || !l.l4 || l.ip_proto != 17) return;
   const uint16_t sport = offload::be16(data + l.l4_off);
   const uint16_t dport = offload::be16(data + l.l4_off + 2);
+  auto dhcp = [](uint16_t port) { return port == kDhcpServerPort || port == kDhcpClientPort; };
+  if (!dhcp(sport) || !dhcp(dport)) return;  // most frames: before the policy lookup
   const offload::PortPolicy* pp = policy_->port(in_port);
   const bool trusted = pp->kind == offload::PortKind::uplink;
   if (trusted ? (sport != kDhcpServerPort || dport != kDhcpClientPort)
@@ -389,7 +409,10 @@ void SlowPath::snoop_server(const DhcpMessage& msg, uint16_t vid) {
   const auto p = static_cast<uint16_t>(port);
   if (msg.type == DhcpType::nak) {
     DhcpBinding gone;
-    if (dhcp_table_.unbind(p, vid, msg.chaddr, nullptr, &gone)) bump(dhcp_counters_.unbound);
+    if (dhcp_table_.unbind(p, vid, msg.chaddr, nullptr, &gone)) {
+      bump(dhcp_counters_.unbound);
+      leases_changed();
+    }
     DhcpBindingEvent ev;
     ev.kind = DhcpBindingEvent::unbound;
     ev.cause = DhcpBindingEvent::nak;
@@ -409,6 +432,7 @@ void SlowPath::snoop_server(const DhcpMessage& msg, uint16_t vid) {
   DhcpBinding old;
   const auto outcome = dhcp_table_.bind(p, pp->veth, vid, msg.chaddr, msg.yiaddr, msg.lease_s,
                                         clock_.now_ns(), &old);
+  leases_changed();
   if (outcome == DhcpBindingTable::BindOutcome::full ||
       outcome == DhcpBindingTable::BindOutcome::bad_port) {
     bump(dhcp_counters_.table_full);
@@ -449,7 +473,10 @@ void SlowPath::snoop_client(const DhcpMessage& msg, uint16_t port, uint16_t vid,
     bump(dhcp_counters_.malformed);
     return;
   }
-  if (dhcp_table_.unbind(port, vid, msg.chaddr, &ip, nullptr)) bump(dhcp_counters_.unbound);
+  if (dhcp_table_.unbind(port, vid, msg.chaddr, &ip, nullptr)) {
+    bump(dhcp_counters_.unbound);
+    leases_changed();
+  }
   DhcpBindingEvent ev;
   ev.kind = DhcpBindingEvent::unbound;
   ev.cause = release ? DhcpBindingEvent::release : DhcpBindingEvent::decline;
@@ -494,7 +521,10 @@ void SlowPath::clear_unsnooped_leases() {
     const size_t n = dhcp_table_.clear_port(p, [&](uint16_t q, const DhcpBinding& b) {
       post_unbound(DhcpBindingEvent::port_cleared, q, b);
     });
-    if (n) bump(dhcp_counters_.unbound, n);
+    if (n) {
+      bump(dhcp_counters_.unbound, n);
+      leases_changed();
+    }
   }
   dhcp_size_.store(dhcp_table_.size(), std::memory_order_relaxed);
 }
@@ -523,22 +553,20 @@ bool SlowPath::storm_allows(uint16_t port, const uint8_t* dst, uint32_t len) {
   const bool bcast = std::all_of(dst, dst + 6, [](uint8_t b) { return b == 0xff; });
   SoftPolicer& sp = storm_[port][bcast ? 0 : is_multicast(dst) ? 1 : 2];
   if (!sp.on) return true;
-  return sp.cir > 0 && rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, rte_rdtsc(),
-                                                         len) != RTE_COLOR_RED;
+  return sp.cir > 0 && rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) !=
+                           RTE_COLOR_RED;
 }
 
 bool SlowPath::police(uint16_t port, bool input, uint32_t len) {
   if (port >= max_port_) return true;
   SoftPolicer& sp = policers_[port][input ? 0 : 1];
-  const offload::PortPolicy* pp = policy_->port(port);
-  const bool wanted = pp && (input ? pp->cfg.police_in : pp->cfg.police_out).has_value();
-  if (!wanted) return true;
+  if (!sp.wanted) return true;
   PortCounters& pc = port_counters_[port];
   const size_t d = input ? 0 : 1;
   // Fail closed: a policer that could not be configured passes nothing.
   const bool ok =
       sp.on && sp.cir > 0 &&
-      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, rte_rdtsc(), len) != RTE_COLOR_RED;
+      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) != RTE_COLOR_RED;
   if (ok) {
     bump(pc.police_conform_packets[d]);
     bump(pc.police_conform_bytes[d], len);
@@ -551,9 +579,17 @@ bool SlowPath::police(uint16_t port, bool input, uint32_t len) {
 
 template <typename V>
 void SlowPath::count_acl_hits(uint16_t port, const V& v) {
-  if (port >= max_port_ || v.n_hits == 0) return;
+  const AceCounters c = acl_hit_counters(port, v);
+  for (uint8_t i = 0; i < v.n_hits; ++i)
+    if (c[i]) bump(*c[i]);
+}
+
+template <typename V>
+AceCounters SlowPath::acl_hit_counters(uint16_t port, const V& v) {
+  AceCounters out{};
+  if (port >= max_port_ || v.n_hits == 0) return out;
   const offload::PortPolicy* pp = policy_->port(port);
-  if (!pp) return;
+  if (!pp) return out;
   for (uint8_t i = 0; i < v.n_hits; ++i) {
     const int slot = offload::acl_slot(pp->cfg, v.hits[i].acl);
     if (slot < 0) continue;
@@ -565,8 +601,9 @@ void SlowPath::count_acl_hits(uint16_t port, const V& v) {
                            [](const vsm::ResolvedAce& e, uint32_t seq) { return e.seq < seq; });
       idx = static_cast<size_t>(it - entries.begin());
     }
-    bump(acl_counters_[port].slot[static_cast<size_t>(slot)][std::min(idx, kAceCounters - 1)]);
+    out[i] = &acl_counters_[port].slot[static_cast<size_t>(slot)][std::min(idx, kAceCounters - 1)];
   }
+  return out;
 }
 
 namespace {
@@ -703,6 +740,13 @@ nlohmann::json SlowPath::counters_json() const {
                         {"table_full", rd(dc.table_full)},
                         {"event_ring_full", rd(dc.event_ring_full)},
                         {"bindings", dhcp_bindings()}};
+  const VerdictCacheStats& vc = verdict_cache_.stats();
+  j["verdict_cache"] = {{"hits", rd(vc.hits)},
+                        {"misses", rd(vc.misses)},
+                        {"bypassed", rd(vc.bypassed)},
+                        {"evictions", rd(vc.evictions)},
+                        {"invalidations", rd(vc.invalidations)},
+                        {"capacity", verdict_cache_.capacity()}};
   return j;
 }
 

@@ -31,6 +31,7 @@
 #include "slowpath/dhcp_snooping.h"
 #include "slowpath/drop_reason.h"
 #include "slowpath/fdb.h"
+#include "slowpath/verdict_cache.h"
 
 namespace vfs::slowpath {
 
@@ -40,6 +41,8 @@ struct SlowPathOptions {
   uint32_t max_idle_sleep_us = 1000;    // timed back-off, without a doorbell
   uint32_t housekeeping_wake_ms = 100;  // longest sleep on the doorbell
   size_t dhcp_event_ring = 1024;        // DHCP snooping -> control plane (power of two)
+  // Flows whose verdicts are cached (slowpath/verdict_cache.h).
+  size_t verdict_cache_entries = 4096;
 };
 
 // Written only by the slow-path thread; read by anyone (relaxed).
@@ -117,6 +120,7 @@ class SlowPath {
   const DhcpSnoopingCounters& dhcp_counters() const { return dhcp_counters_; }
   // Leases in the slow path's own table, as last seen by the slow-path thread.
   size_t dhcp_bindings() const { return dhcp_size_.load(std::memory_order_relaxed); }
+  const VerdictCacheStats& verdict_cache_stats() const { return verdict_cache_.stats(); }
 
  private:
   static constexpr uint16_t kBurst = 32;
@@ -136,6 +140,9 @@ class SlowPath {
   void enqueue(rte_mbuf* m, uint16_t out_port);
   template <typename V>
   void count_acl_hits(uint16_t port, const V& verdict);
+  // The counters verdict's ACL hits bump at port (resolved once per cached verdict).
+  template <typename V>
+  AceCounters acl_hit_counters(uint16_t port, const V& verdict);
   void flush_tx();
   void drop(rte_mbuf* m, uint16_t port, DropReason r);
   void housekeeping();
@@ -164,6 +171,7 @@ class SlowPath {
   // same `police` the rules' METER actions apply in the NIC.
   struct SoftPolicer {
     bool on = false;
+    bool wanted = false;  // police only: the port's policy has it (set by refresh_policy)
     uint64_t cir = 0, cbs = 0;
     rte_meter_srtcm_profile profile{};
     rte_meter_srtcm meter{};
@@ -176,9 +184,10 @@ class SlowPath {
   void configure(SoftPolicer& sp, bool want, uint64_t cir, uint64_t cbs, const std::string& what);
   bool police(uint16_t port, bool input, uint32_t len);  // false: over the rate
   // Port security: may (vid, mac) be learned on port? Applies the violation mode.
-  bool secure_source(uint16_t port, uint16_t vid, const uint8_t* mac);
+  // known: fdb_'s port of (vid, mac) now, or -1.
+  bool secure_source(uint16_t port, uint16_t vid, const uint8_t* mac, int known);
   void forget(uint16_t vid, const uint8_t* mac, uint16_t port);  // an FDB entry went away
-  void learn(uint16_t port, uint16_t vid, const uint8_t* mac);
+  void learn(uint16_t port, uint16_t vid, const uint8_t* mac, int before);  // before: as known
   std::vector<uint32_t> macs_on_port_;  // FDB entries per port (port security's count)
   // DHCP snooping: server messages from the uplink bind, client messages unbind.
   void snoop_dhcp(uint16_t in_port, uint16_t vid, const offload::FrameLayout& l,
@@ -189,6 +198,10 @@ class SlowPath {
   void post_unbound(DhcpBindingEvent::Cause cause, uint16_t port, const DhcpBinding& b);
   void clear_unsnooped_leases();
   DhcpBindingTable dhcp_table_;
+  // Every change of dhcp_table_'s leases calls this: IP source guard reads them, so the
+  // cached verdicts may be stale.
+  void leases_changed() { verdict_cache_.invalidate(); }
+  VerdictCache verdict_cache_;
   SpscRing<DhcpBindingEvent> dhcp_events_;
   DhcpSnoopingCounters dhcp_counters_;
   std::atomic<size_t> dhcp_size_{0};
@@ -199,6 +212,8 @@ class SlowPath {
   SlowPathCounters counters_;
   std::atomic<size_t> fdb_size_{0};
   uint64_t next_housekeeping_ns_ = 0;
+  uint64_t now_ns_ = 0;     // clock_ at the start of this pass (what learning records)
+  uint64_t burst_tsc_ = 0;  // TSC when this burst was received (what the meters read)
 
   drivers::RxWakeup* wakeup_;
   std::atomic<uint64_t> loaded_gen_{0};

@@ -145,6 +145,7 @@ struct SlowPathRun {
   Rate rate;
   size_t rules = 0, rules_sw = 0;
   uint64_t drops = 0;
+  uint64_t cache_hits = 0, cache_misses = 0, cache_bypassed = 0;  // slowpath/verdict_cache.h
 };
 
 Result<SlowPathRun> run_slow_path(const Options& opt) {
@@ -226,6 +227,10 @@ Result<SlowPathRun> run_slow_path(const Options& opt) {
   sw.slow().stop();
   out.rate = {f1 - f0, c1 - c0, w1 - w0};
   for (const auto& d : sw.slow().counters().drops) out.drops += d.load();
+  const auto& vc = sw.slow().verdict_cache_stats();
+  out.cache_hits = vc.hits.load();
+  out.cache_misses = vc.misses.load();
+  out.cache_bypassed = vc.bypassed.load();
   drain_uplink();
   return out;
 }
@@ -451,6 +456,10 @@ int main(int argc, char** argv) {
       "thread on CPU %.0f %% of the time; drops %llu)\n",
       a.per_cpu_s() / 1e6, a.per_wall_s() / 1e6, 100 * a.cpu_share(),
       static_cast<unsigned long long>(sp.value().drops));
+  std::printf("fallback: slow path's verdict cache: %llu hits, %llu misses, %llu bypassed\n",
+              static_cast<unsigned long long>(sp.value().cache_hits),
+              static_cast<unsigned long long>(sp.value().cache_misses),
+              static_cast<unsigned long long>(sp.value().cache_bypassed));
   std::printf(
       "fallback: dpdk-testpmd mac fwd                  %.3f Mpps per CPU-s  (%.3f Mpps per wall-s, "
       "thread on CPU %.0f %% of the time)\n",
