@@ -17,14 +17,19 @@ bool same(const RuleEntry& e, const CompiledRule& c) {
 DesiredState::Held DesiredState::diff(const Held& held, std::vector<CompiledRule>& compiled) {
   Held next(compiled.size(), nullptr);
   std::vector<bool> kept(held.size(), false);
-  for (size_t i = 0; i < compiled.size(); ++i) {
+  for (size_t i = 0; i < compiled.size();) {
     if (i < held.size() && same(*held[i], compiled[i])) {
       next[i] = held[i];
       kept[i] = true;
+      ++i;
       continue;
     }
-    next[i] = &table_.stage_add(std::move(compiled[i]));
-    ++added_;
+    // A run of changed rules goes to the table as one (all of them, a port's first time).
+    size_t end = i + 1;
+    while (end < compiled.size() && !(end < held.size() && same(*held[end], compiled[end]))) ++end;
+    table_.stage_add(compiled.data() + i, end - i, next.data() + i);
+    added_ += end - i;
+    i = end;
   }
   for (size_t i = 0; i < held.size(); ++i) {
     if (kept[i]) continue;

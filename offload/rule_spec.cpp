@@ -54,31 +54,40 @@ struct Hasher {
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 32;
   }
-  void add_bytes(const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; i += 8) {
-      uint64_t w = 0;
-      std::memcpy(&w, p + i, std::min<size_t>(8, n - i));
-      add(w);
-    }
-  }
-  template <typename T>
-  void add_opt(const std::optional<T>& o) {
-    if (!o) {
-      add(0x5a);
-      return;
-    }
-    if constexpr (std::is_integral_v<T>) {
-      add(0x100u + static_cast<uint64_t>(*o));
-    } else if constexpr (std::is_same_v<T, Mac>) {
-      add_bytes(o->data(), o->size());
-    } else if constexpr (std::is_same_v<T, IpMatch>) {
-      add_bytes(o->addr.data(), o->addr.size());
-      add_bytes(o->mask.data(), o->mask.size());
-    } else {  // U16Match / U8Match
-      add((static_cast<uint64_t>(o->value) << 16) | o->mask);
-    }
-  }
 };
+
+uint64_t rotl(uint64_t v, unsigned n) { return v << n | v >> (64 - n); }
+
+// The small optional fields pack into words (present bit above the value), so that a
+// rule costs a few mixes, not one per field.
+template <typename T>
+uint64_t opt_bits(const std::optional<T>& o) {
+  return o ? (uint64_t{1} << (8 * sizeof(T))) | static_cast<uint64_t>(*o) : 0;
+}
+uint64_t opt_bits(const std::optional<bool>& o) { return o ? 2u | uint64_t{*o} : 0; }
+uint64_t opt_bits(const std::optional<U16Match>& o) {
+  return o ? uint64_t{1} << 32 | uint64_t{o->value} << 16 | o->mask : 0;
+}
+uint64_t opt_bits(const std::optional<U8Match>& o) {
+  return o ? uint64_t{1} << 16 | uint64_t{o->value} << 8 | o->mask : 0;
+}
+uint64_t mac_bits(const std::optional<Mac>& o) {
+  if (!o) return 0;
+  uint64_t w = uint64_t{1} << 48;
+  for (size_t i = 0; i < 6; ++i) w |= uint64_t{(*o)[i]} << (8 * i);
+  return w;
+}
+void add_ip(Hasher& x, const std::optional<IpMatch>& o) {
+  if (!o) {
+    x.add(0x5a);
+    return;
+  }
+  uint64_t a[2], m[2];
+  std::memcpy(a, o->addr.data(), 16);
+  std::memcpy(m, o->mask.data(), 16);
+  x.add(a[0] ^ rotl(m[0], 32));
+  x.add(a[1] ^ rotl(m[1], 32));
+}
 
 }  // namespace
 
@@ -86,25 +95,19 @@ uint64_t hash_value(const RuleSpec& r) {
   Hasher x;
   const RuleMatch& m = r.match;
   x.add((static_cast<uint64_t>(r.group) << 32) | r.priority);
-  x.add_opt(m.in_port);
-  x.add_opt(m.eth_src);
-  x.add_opt(m.eth_src_mask);
-  x.add_opt(m.eth_dst);
-  x.add_opt(m.eth_dst_mask);
-  x.add_opt(m.has_vlan);
-  x.add_opt(m.tpid);
-  x.add((static_cast<uint64_t>(m.tagged) << 8) | m.l3);
-  x.add_opt(m.vlan_vid);
-  x.add_opt(m.more_vlan);
-  x.add_opt(m.ether_type);
-  x.add_opt(m.ip_src);
-  x.add_opt(m.ip_dst);
-  x.add_opt(m.ip_proto);
-  x.add_opt(m.l4_src);
-  x.add_opt(m.l4_dst);
-  x.add_opt(m.tcp_flags);
-  x.add_opt(m.icmp_type);
-  x.add_opt(m.icmp_code);
+  const bool macs = m.eth_src || m.eth_src_mask || m.eth_dst || m.eth_dst_mask;
+  x.add(opt_bits(m.in_port) | opt_bits(m.has_vlan) << 17 | opt_bits(m.tpid) << 19 |
+        uint64_t{m.tagged} << 36 | uint64_t{m.l3} << 37 | opt_bits(m.vlan_vid) << 45 |
+        uint64_t{macs} << 62);
+  x.add(opt_bits(m.more_vlan) | opt_bits(m.ether_type) << 2 | opt_bits(m.ip_proto) << 19 |
+        opt_bits(m.icmp_type) << 28 | opt_bits(m.icmp_code) << 37 | opt_bits(m.tcp_flags) << 46);
+  x.add(opt_bits(m.l4_src) ^ rotl(opt_bits(m.l4_dst), 31));
+  if (macs) {
+    x.add(mac_bits(m.eth_src) ^ rotl(mac_bits(m.eth_src_mask), 32));
+    x.add(mac_bits(m.eth_dst) ^ rotl(mac_bits(m.eth_dst_mask), 32));
+  }
+  add_ip(x, m.ip_src);
+  add_ip(x, m.ip_dst);
   for (const auto& a : r.actions) x.add((static_cast<uint64_t>(a.kind) << 32) | a.arg);
   x.add(r.actions.size());
   // Final avalanche (murmur3's fmix64): the table indexes by the low bits.

@@ -1,11 +1,13 @@
 #include "offload/rule_table.h"
 
 #include <algorithm>
+#include <array>
+#include <new>
 #include <stdexcept>
-#include <tuple>
 
 #include <fmt/core.h>
 
+#include "base/huge_pages.h"
 #include "base/log.h"
 #include "offload/rte_flow_rule.h"
 
@@ -33,6 +35,36 @@ std::string rule_text(const RuleEntry& e) {
 }
 
 std::string nic_words(const drivers::FlowError& err) { return err.to_error().message; }
+
+// Sorts v stably by key(v[i]) (a 64-bit key), in 16-bit digits from the lowest; digits
+// where every key agrees are skipped, so it costs a pass or three over a compact array,
+// not a comparison sort that reads an entry per comparison.
+template <typename T, typename KeyFn>
+void radix_sort(std::vector<T>& v, KeyFn key) {
+  if (v.size() < 2) return;
+  std::vector<std::pair<uint64_t, T>> a(v.size()), b(v.size());
+  uint64_t any = 0, all = ~uint64_t{0};
+  for (size_t i = 0; i < v.size(); ++i) {
+    a[i] = {key(v[i]), v[i]};
+    any |= a[i].first;
+    all &= a[i].first;
+  }
+  std::vector<uint32_t> count(1u << 16);
+  for (unsigned shift = 0; shift < 64; shift += 16) {
+    if ((((any ^ all) >> shift) & 0xffff) == 0) continue;  // the same digit everywhere
+    std::fill(count.begin(), count.end(), 0);
+    for (const auto& x : a) ++count[(x.first >> shift) & 0xffff];
+    uint32_t sum = 0;
+    for (uint32_t& c : count) {
+      const uint32_t n = c;
+      c = sum;
+      sum += n;
+    }
+    for (const auto& x : a) b[count[(x.first >> shift) & 0xffff]++] = x;
+    a.swap(b);
+  }
+  for (size_t i = 0; i < v.size(); ++i) v[i] = a[i].second;
+}
 }  // namespace
 
 const char* rule_state_name(RuleState s) {
@@ -68,9 +100,10 @@ std::string chain_name(ChainId c) {
 // ---- entries, their index and the chain index ----------------------------------------
 
 struct RuleTable::Node : RuleEntry {
-  uint64_t hash = 0;        // hash_value(spec)
-  uint32_t slot = 0;        // in all_
-  uint32_t member_pos = 0;  // in its chain's members
+  uint64_t hash = 0;           // hash_value(spec)
+  uint32_t slot = 0;           // in all_
+  uint32_t member_pos = 0;     // in its chain's members
+  Chain* member_of = nullptr;  // chains_[chain] while linked (map values do not move)
   // Batch bookkeeping (reconcile / update).
   uint32_t batch = 0;                 // the batch that last counted it
   uint32_t pending = 0;               // its refs once that batch is done
@@ -81,7 +114,35 @@ struct RuleTable::Node : RuleEntry {
 const RuleEntry& RuleTable::Entries::iterator::operator*() const { return **p_; }
 
 RuleTable::~RuleTable() {
-  for (Node* n : all_) delete n;
+  for (Node* n : all_) pool_.destroy(n);
+}
+
+RuleTable::NodePool::~NodePool() {
+  for (void* c : chunks_) ::operator delete(c);
+}
+
+RuleTable::Node* RuleTable::NodePool::make() {
+  if (!free_.empty()) {
+    Node* n = free_.back();
+    free_.pop_back();
+    return new (n) Node;
+  }
+  if (used_in_last_ == last_capacity_) {
+    const size_t bytes = chunks_.empty()
+                             ? kFirstChunkBytes
+                             : std::min(2 * last_capacity_ * sizeof(Node), kMaxChunkBytes);
+    void* c = ::operator new(bytes);
+    advise_huge_pages(c, bytes);
+    chunks_.push_back(c);
+    last_capacity_ = bytes / sizeof(Node);
+    used_in_last_ = 0;
+  }
+  return new (static_cast<Node*>(chunks_.back()) + used_in_last_++) Node;
+}
+
+void RuleTable::NodePool::destroy(Node* n) {
+  n->~Node();
+  free_.push_back(n);
 }
 
 RuleTable::Node* RuleTable::Index::find(const RuleSpec& spec, uint64_t hash) const {
@@ -95,7 +156,8 @@ RuleTable::Node* RuleTable::Index::find(const RuleSpec& spec, uint64_t hash) con
 }
 
 void RuleTable::Index::insert(Node* n, uint64_t hash) {
-  if ((size_ + 1) * 5 > slots_.size() * 3) grow();  // load <= 0.6: short probes
+  if ((size_ + 1) * 5 > slots_.size() * 3)  // load <= 0.6: short probes
+    rehash(slots_.empty() ? 64 : slots_.size() * 2);
   const size_t mask = slots_.size() - 1;
   size_t i = hash & mask;
   while (slots_[i].node) i = (i + 1) & mask;
@@ -131,9 +193,18 @@ void RuleTable::Index::clear() {
   size_ = 0;
 }
 
-void RuleTable::Index::grow() {
+void RuleTable::Index::reserve(size_t n) {
+  size_t want = slots_.empty() ? 64 : slots_.size();
+  while (n * 5 > want * 3) want *= 2;
+  if (want != slots_.size()) rehash(want);
+}
+
+void RuleTable::Index::rehash(size_t slots) {
   std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  slots_ = {};
+  slots_.reserve(slots);  // advised before the first touch
+  advise_huge_pages(slots_.data(), slots * sizeof(Slot));
+  slots_.assign(slots, Slot{});
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
     if (!s.node) continue;
@@ -149,7 +220,7 @@ const RuleEntry* RuleTable::find(const RuleSpec& spec) const {
 
 RuleTable::Node* RuleTable::create_node(const CompiledRule& r, RuleSpec&& spec, uint64_t hash,
                                         uint32_t refs) {
-  auto* n = new Node;
+  Node* n = pool_.make();
   n->spec = std::move(spec);
   n->hash = hash;
   n->refs = refs;
@@ -201,6 +272,7 @@ void RuleTable::link(RuleEntry& re) {
   for (ChainId c : e.needs) chains_[c].needers.push_back(&e);
   if (e.chain == kNoChain) return;
   Chain& ch = chains_[e.chain];
+  e.member_of = &ch;
   e.member_pos = static_cast<uint32_t>(ch.members.size());
   ch.members.push_back(&e);
   if (e.state == RuleState::hw) {
@@ -233,6 +305,7 @@ void RuleTable::unlink(RuleEntry& re) {
     }
   }
   if (e.chain == kNoChain) return;
+  e.member_of = nullptr;
   if (auto it = chains_.find(e.chain); it != chains_.end()) {
     auto& m = it->second.members;
     if (e.member_pos < m.size() && m[e.member_pos] == &e) {
@@ -253,7 +326,7 @@ void RuleTable::erase_entry(Node* n) {
   all_[n->slot] = all_.back();
   all_[n->slot]->slot = n->slot;
   all_.pop_back();
-  delete n;
+  pool_.destroy(n);
 }
 
 bool RuleTable::chain_complete(ChainId c) const {
@@ -291,6 +364,17 @@ std::string RuleTable::held_back_by(const RuleEntry& e) const {
   return "";
 }
 
+bool RuleTable::may_go_in(const RuleEntry& e) const {
+  for (const auto& a : e.spec.actions) {
+    if (a.kind != ActionKind::meter) continue;
+    auto m = meters_.find(a.arg);
+    if (m == meters_.end() || !m->second.installed) return false;
+  }
+  for (ChainId c : e.needs)
+    if (!chain_complete(c)) return false;
+  return true;
+}
+
 // ---- in and out of the NIC ------------------------------------------------------------
 
 void RuleTable::hold_back(RuleEntry& e, std::string why) {
@@ -298,18 +382,20 @@ void RuleTable::hold_back(RuleEntry& e, std::string why) {
   e.nic_errno = 0;
   e.reason = why.empty() ? held_back_by(e) : std::move(why);
   held_.insert(&e);
-  refused_.erase(&e);
+  if (!refused_.empty()) refused_.erase(&e);
 }
 
 void RuleTable::put_in(RuleEntry& e) {
   if (e.state == RuleState::hw) return;
-  if (auto why = held_back_by(e); !why.empty()) {
-    hold_back(e, std::move(why));
+  if (!may_go_in(e)) {
+    hold_back(e, held_back_by(e));
     return;
   }
-  if (auto f = refused_for_good_.find(e.spec); f != refused_for_good_.end()) {
-    record_refusal(e, f->second);
-    return;
+  if (!refused_for_good_.empty()) {
+    if (auto f = refused_for_good_.find(e.spec); f != refused_for_good_.end()) {
+      record_refusal(e, f->second);
+      return;
+    }
   }
   RteFlowRule flow(e.spec);
   auto res = nic_.create(flow.attr(), flow.pattern(), flow.actions());
@@ -325,10 +411,11 @@ void RuleTable::put_in(RuleEntry& e) {
   e.attempts = 0;
   e.retry_at_ns = 0;
   e.hw_packets = e.hw_bytes = 0;
-  held_.erase(&e);
-  refused_.erase(&e);
+  if (!held_.empty()) held_.erase(&e);
+  if (!refused_.empty()) refused_.erase(&e);
   if (e.chain == kNoChain) return;
-  Chain& ch = chains_[e.chain];
+  Chain* linked = static_cast<Node&>(e).member_of;
+  Chain& ch = linked ? *linked : chains_[e.chain];
   if (++ch.in_hw != ch.members.size()) return;
   // The chain is complete: the rules it held back may follow it in.
   std::vector<RuleEntry*> needers(ch.needers.begin(), ch.needers.end());
@@ -544,7 +631,27 @@ void RuleTable::begin_update() {
 }
 
 const RuleEntry& RuleTable::stage_add(CompiledRule&& r) {
-  const uint64_t h = hash_value(r.spec);
+  return stage_add(std::move(r), hash_value(r.spec));
+}
+
+void RuleTable::stage_add(CompiledRule* rules, size_t n, const RuleEntry** out) {
+  // Probes a few rules ahead: far enough to hide a miss, near enough that the lines stay.
+  constexpr size_t kAhead = 16;
+  index_.reserve(index_.size() + n);
+  std::array<uint64_t, kAhead> hashes{};
+  for (size_t i = 0; i < n + kAhead; ++i) {
+    if (i >= kAhead) {  // before its hash's place is taken by rule i's
+      const size_t k = i - kAhead;
+      out[k] = &stage_add(std::move(rules[k]), hashes[k % kAhead]);
+    }
+    if (i < n) {
+      hashes[i % kAhead] = hash_value(rules[i].spec);
+      index_.prefetch(hashes[i % kAhead]);
+    }
+  }
+}
+
+const RuleEntry& RuleTable::stage_add(CompiledRule&& r, uint64_t h) {
   Node* n = index_.find(r.spec, h);
   if (!n) {
     n = create_node(r, std::move(r.spec), h, 0);
@@ -652,12 +759,28 @@ void RuleTable::commit(Batch& b, const std::vector<CompiledMeter>* meters) {
   }
   // By group and priority, as the NIC's capacity is used up: a hairpin drop (group 4
   // priority 0) goes in before the forwards it guards, so a full NIC refuses the forward.
-  std::stable_sort(to_put.begin(), to_put.end(), [](const RuleEntry* a, const RuleEntry* b) {
-    return std::tie(a->spec.group, a->spec.priority) < std::tie(b->spec.group, b->spec.priority);
-  });
-  std::stable_partition(to_put.begin(), to_put.end(),
-                        [](const RuleEntry* e) { return e->needs.empty(); });
-  for (RuleEntry* e : to_put) put_in(*e);
+  // Then the rules that need no chain first. Stable, as the order they were listed in
+  // decides among equals.
+  const auto needers = std::stable_partition(to_put.begin(), to_put.end(),
+                                             [](const RuleEntry* e) { return e->needs.empty(); });
+  std::vector<RuleEntry*> rest(needers, to_put.end());
+  to_put.erase(needers, to_put.end());
+  auto by_place = [](const RuleEntry* e) {
+    return uint64_t{e->spec.group} << 32 | e->spec.priority;
+  };
+  radix_sort(to_put, by_place);
+  radix_sort(rest, by_place);
+  to_put.insert(to_put.end(), rest.begin(), rest.end());
+  // In this order the entries are scattered: start loading the next ones' lines early.
+  constexpr size_t kAhead = 4;
+  for (size_t i = 0; i < to_put.size(); ++i) {
+    if (i + 2 * kAhead < to_put.size()) {
+      const auto* p = reinterpret_cast<const char*>(to_put[i + 2 * kAhead]);
+      for (size_t line = 0; line < sizeof(Node); line += 64) __builtin_prefetch(p + line);
+    }
+    if (i + kAhead < to_put.size()) __builtin_prefetch(to_put[i + kAhead]->spec.actions.data());
+    put_in(*to_put[i]);
+  }
   settle();
   refresh_reasons();
 }

@@ -52,19 +52,21 @@ const char* rule_state_name(RuleState s);
 // "input chain of port 3" / "output chain of port 3".
 std::string chain_name(ChainId c);
 
+// The small fields sit together: one entry per rule, so padding is paid 100,000 times.
 struct RuleEntry {
   RuleSpec spec;
   uint32_t veth = 0;
   uint16_t port = 0;
   DropReason drop_reason = DropReason::count_;
-  std::string acl;
+  RuleState state = RuleState::pending;
   uint32_t ace_seq = 0;
   ChainId chain = kNoChain;
+  std::string acl;
   std::vector<ChainId> needs;
 
-  RuleState state = RuleState::pending;
-  std::string reason;  // the NIC's words, or what holds the rule back, when not in hw
-  int nic_errno = 0;   // the NIC's refusal (0: not refused, e.g. held back by a chain)
+  std::string reason;      // the NIC's words, or what holds the rule back, when not in hw
+  int nic_errno = 0;       // the NIC's refusal (0: not refused, e.g. held back by a chain)
+  bool counts_rx = false;  // counter attribution: group 0 rule matching the owner's port
   drivers::FlowHandle handle{};
   uint64_t packets = 0;  // COUNT over every installation of this entry
   uint64_t bytes = 0;
@@ -76,8 +78,7 @@ struct RuleEntry {
   uint64_t retry_at_ns = 0;     // transient refusals: not before
   uint64_t refused_at_gen = 0;  // ENOSPC: the destroy generation it was refused at
 
-  // Counter attribution, fixed at creation.
-  bool counts_rx = false;          // group 0 rule matching the owner's port
+  // Counter attribution, fixed at creation (and counts_rx above).
   std::vector<uint32_t> tx_veths;  // vEthernets its outputs / mirrors deliver to
 
   // The current installation's COUNT as last read.
@@ -168,6 +169,9 @@ class RuleTable {
   // and commit the table must not be read or changed otherwise.
   void begin_update();
   const RuleEntry& stage_add(CompiledRule&& r);
+  // stage_add of rules[0, n) in order, entry i to out[i]: the same result, with the index
+  // probes of a run overlapped (each is a cache miss in a big table).
+  void stage_add(CompiledRule* rules, size_t n, const RuleEntry** out);
   void stage_drop(const RuleEntry& e);
   void commit_update(const std::vector<CompiledMeter>* meters = nullptr);
   // Destroys everything (the NIC is also flushed by the caller at start).
@@ -204,6 +208,15 @@ class RuleTable {
     void insert(Node* n, uint64_t hash);
     void erase(const Node* n, uint64_t hash);
     void clear();
+    // Room for n entries without growing.
+    void reserve(size_t n);
+    // Starts loading hash's first slot. Only after reserve(): the index has slots.
+    void prefetch(uint64_t hash) const {
+      const Slot* first = slots_.data();
+      const size_t mask = slots_.size() - 1;
+      __builtin_prefetch(first + (hash & mask));
+    }
+    size_t size() const { return size_; }
 
    private:
     // The hash beside the pointer: probing past other specs reads no entry.
@@ -211,9 +224,30 @@ class RuleTable {
       uint64_t hash = 0;
       Node* node = nullptr;
     };
-    void grow();
+    void rehash(size_t slots);
     std::vector<Slot> slots_;
     size_t size_ = 0;
+  };
+  // The entries' memory: chunks that never move, a freed entry's place reused by the next
+  // one, so that a rule costs no allocation of its own.
+  class NodePool {
+   public:
+    NodePool() = default;
+    NodePool(const NodePool&) = delete;
+    NodePool& operator=(const NodePool&) = delete;
+    ~NodePool();
+    Node* make();
+    void destroy(Node* n);
+
+   private:
+    // Chunks double from a few KiB (a small table stays small) up to 8 MiB, which huge
+    // pages back (base/huge_pages.h).
+    static constexpr size_t kFirstChunkBytes = 16 << 10;
+    static constexpr size_t kMaxChunkBytes = 8 << 20;
+    std::vector<void*> chunks_;
+    std::vector<Node*> free_;
+    size_t last_capacity_ = 0;  // places in chunks_.back()
+    size_t used_in_last_ = 0;   // of which taken
   };
   // What one reconcile / update decided, before any of it reaches the NIC.
   struct Batch {
@@ -223,6 +257,7 @@ class RuleTable {
   };
 
   Node* create_node(const CompiledRule& r, RuleSpec&& spec, uint64_t hash, uint32_t refs);
+  const RuleEntry& stage_add(CompiledRule&& r, uint64_t hash);
   static void set_attributes(RuleEntry& e, const CompiledRule& r);
   // Counter attribution and the chain index, once the entry's attributes are set.
   void init_entry(Node& n);
@@ -236,6 +271,8 @@ class RuleTable {
   std::string chain_reason(ChainId c) const;
   // Why e may not go in now ("" = it may).
   std::string held_back_by(const RuleEntry& e) const;
+  // held_back_by(e).empty(), without building the words.
+  bool may_go_in(const RuleEntry& e) const;
 
   // Creates e on the NIC if nothing holds it back; wakes the needers of a chain it
   // completes.
@@ -257,7 +294,8 @@ class RuleTable {
 
   drivers::FlowBackend& nic_;
   const Clock& clock_;
-  std::vector<Node*> all_;  // owned; each knows its position (Node::slot)
+  NodePool pool_;           // declared first: it outlives every entry
+  std::vector<Node*> all_;  // in pool_; each knows its position (Node::slot)
   Index index_;
   uint32_t batch_ = 0;  // numbers the batches of reconcile / update
   Batch staged_;        // the update being staged

@@ -2,12 +2,18 @@
 
 #include <algorithm>
 
+#include "base/huge_pages.h"
+
 namespace vfs::drivers::sim {
 
 // ---- subtable ------------------------------------------------------------------------
 
 void Subtable::grow() {
-  std::vector<Slot> old(std::max<size_t>(16, slots_.size() * 2));
+  const size_t n = std::max<size_t>(16, slots_.size() * 2);
+  std::vector<Slot> old;
+  old.reserve(n);  // advised before the first touch
+  advise_huge_pages(old.data(), n * sizeof(Slot));
+  old.resize(n);
   old.swap(slots_);
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {

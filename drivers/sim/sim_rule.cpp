@@ -1,6 +1,9 @@
 #include "drivers/sim/sim_rule.h"
 
 #include <algorithm>
+#include <new>
+
+#include "base/huge_pages.h"
 
 namespace vfs::drivers::sim {
 
@@ -23,16 +26,29 @@ void Rule::set_actions(const RuleActions& a) {
   std::copy_n(a.out.begin(), kInlineOutputs, inline_out.begin());
 }
 
+RuleStore::~RuleStore() {
+  for (uint32_t slot = 0; slot < next_slot_; ++slot) at(slot).~Rule();
+  for (size_t c = 0; c < chunks_.size(); ++c)
+    ::operator delete (chunks_[c], std::align_val_t{alignof(Rule)});
+}
+
 Rule* RuleStore::acquire() {
   uint32_t slot;
-  // A new chunk's rules are fresh; a released one is reset here.
+  // A slot handed out for the first time is constructed; a released one is reset here.
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
     at(slot) = Rule{};
   } else {
     slot = next_slot_++;
-    if (slot % kChunk == 0) chunks_.push_back(std::make_unique<Rule[]>(kChunk));
+    const uint32_t c = chunk_of(slot);
+    if (c == chunks_.size()) {
+      const size_t bytes = size_t{c == 0 ? kFirstChunk : chunk_start(c)} * sizeof(Rule);
+      void* mem = ::operator new (bytes, std::align_val_t{alignof(Rule)});
+      advise_huge_pages(mem, bytes);
+      chunks_.push_back(static_cast<Rule*>(mem));
+    }
+    new (&at(slot)) Rule;
   }
   Rule& r = at(slot);
   const uint32_t generation = next_generation_++;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -109,6 +110,11 @@ inline bool runs_before(const Rule* a, const Rule* b) {
 // what it reads, and the create that writes the rule anyway pays for the reset.
 class RuleStore {
  public:
+  RuleStore() = default;
+  RuleStore(const RuleStore&) = delete;
+  RuleStore& operator=(const RuleStore&) = delete;
+  ~RuleStore();
+
   // A fresh (default) rule with its id set; its slot is taken until release().
   Rule* acquire();
   void release(Rule* r);
@@ -117,11 +123,25 @@ class RuleStore {
   size_t size() const { return live_; }
 
  private:
-  static constexpr uint32_t kChunk = 1024;
+  // Chunk k holds slots [kFirstChunk << k >> 1, kFirstChunk << k) (chunk 0: the first
+  // kFirstChunk): chunks double, so a small table stays small and a big one's chunks are
+  // big enough for huge pages; a slot's chunk is its bit width. A chunk's rules are
+  // constructed as their slots are first handed out.
+  static constexpr uint32_t kFirstChunkShift = 6;
+  static constexpr uint32_t kFirstChunk = 1u << kFirstChunkShift;
+  static uint32_t chunk_of(uint32_t slot) {
+    return static_cast<uint32_t>(std::bit_width(slot >> kFirstChunkShift));
+  }
+  static uint32_t chunk_start(uint32_t chunk) {
+    return chunk == 0 ? 0 : kFirstChunk << (chunk - 1);
+  }
   // A free slot's rule has id 0.
-  Rule& at(uint32_t slot) const { return chunks_[slot / kChunk][slot % kChunk]; }
+  Rule& at(uint32_t slot) const {
+    const uint32_t c = chunk_of(slot);
+    return chunks_[c][slot - chunk_start(c)];
+  }
 
-  std::vector<std::unique_ptr<Rule[]>> chunks_;
+  std::vector<Rule*> chunks_;
   std::vector<uint32_t> free_;
   uint32_t next_slot_ = 0;  // slots ever handed out
   uint32_t next_generation_ = 1;

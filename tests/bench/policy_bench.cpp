@@ -5,7 +5,8 @@
 //  - one ACE changed: time to converge (recompile, diff, NIC changes) and rules touched
 //    (target < 100 ms; only the rules that depended on the entry);
 //  - memory per installed rule, compiler's table and sim together (target < 1 KiB).
-// Figures only; nothing is asserted.
+// Figures only; nothing is asserted. --rate-only runs just the insert into the sim, for
+// `perf record`.
 #include <malloc.h>
 #include <time.h>
 
@@ -108,11 +109,20 @@ class CountingNic final : public drivers::FlowBackend {
 
 int main(int argc, char** argv) {
   uint32_t veths = 1000, aces = 100;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool rate_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rate-only") == 0) {
+      rate_only = true;
+      continue;
+    }
+    if (i + 1 == argc) break;
     if (std::strcmp(argv[i], "--veths") == 0)
       veths = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
     else if (std::strcmp(argv[i], "--aces") == 0)
       aces = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
+    else
+      continue;
+    ++i;
   }
   MonotonicClock clock;
   const auto before = std::make_shared<const PolicySnapshot>(make_policy(veths, aces, 0, 1));
@@ -123,7 +133,7 @@ int main(int argc, char** argv) {
   // The compiler as the engine runs it: port by port into one reused vector.
   double t0 = wall_s();
   size_t compiled = 0;
-  {
+  if (!rate_only) {
     std::vector<CompiledRule> scratch;
     AceMatchMemo memo;
     for (uint16_t p = 0; p < before->ports.size(); ++p) {
@@ -135,7 +145,7 @@ int main(int argc, char** argv) {
   const double compile_s = wall_s() - t0;
   double table_s = 0;
   size_t table_bytes = 0;
-  {
+  if (!rate_only) {
     CountingNic null_nic(nullptr);
     RuleTable table(null_nic, clock);
     DesiredState desired(table);
@@ -182,6 +192,7 @@ int main(int argc, char** argv) {
       "1024); split: rule table and what the engine keeps %.0f, sim %.0f\n",
       static_cast<double>(total_bytes) / n, static_cast<double>(table_bytes) / n,
       static_cast<double>(total_bytes - std::min(total_bytes, table_bytes)) / n);
+  if (rate_only) return 0;
 
   // One ACE changed in the ACL every vEthernet uses: the engine's path (DesiredState).
   const size_t nic0 = t.value()->size();

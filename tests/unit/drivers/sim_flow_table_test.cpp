@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <memory>
+#include <set>
+#include <vector>
 
 #include <rte_byteorder.h>
 
@@ -630,4 +632,58 @@ TEST_CASE("sim flow table: a rule with more edits than a rule holds inline keeps
   TestFrame g(plain_frame());
   REQUIRE(goes_to_wire(t->classify(kSimVf0, g.buffer()), kSimVf1));
   CHECK(g.bytes() == plain_frame());
+}
+
+TEST_CASE(
+    "sim flow table: many rules across the rule store's chunks, slots reused, stale handles "
+    "refused") {
+  FlowTableOptions opt;
+  opt.capacity = 10000;
+  auto t = make_table(opt);
+  constexpr uint32_t kRules = 5000;  // chunks of 64, 64, 128 ... 4096 rules
+  std::vector<rte_flow_item_ipv4> specs(kRules);
+  rte_flow_item_ipv4 mask{};
+  mask.hdr.dst_addr = RTE_BE32(0xffffffff);
+  std::vector<FlowHandle> h(kRules);
+  auto rule_for = [&](uint32_t i) {
+    specs[i] = {};
+    specs[i].hdr.dst_addr = rte_cpu_to_be_32(0x0a000000u + i);
+    return install(*t, xattr(0, i % 3),
+                   {item(RTE_FLOW_ITEM_TYPE_ETH), item(RTE_FLOW_ITEM_TYPE_IPV4, &specs[i], &mask)},
+                   {action(RTE_FLOW_ACTION_TYPE_COUNT), to_vf1()});
+  };
+  for (uint32_t i = 0; i < kRules; ++i) {
+    auto r = rule_for(i);
+    REQUIRE(r.ok());
+    h[i] = r.value();
+  }
+  CHECK(t->size() == kRules);
+  std::set<uint64_t> ids;
+  for (const FlowHandle& x : h) ids.insert(x.id);
+  CHECK(ids.size() == kRules);
+  // Each rule matches its own address only.
+  for (uint32_t i : {0u, 63u, 64u, 127u, 128u, 4095u, 4999u})
+    CHECK(goes_to_wire(run(*t, kSimVf0, tcp_frame(0x01010101, 0x0a000000u + i, 80)), kSimVf1));
+  CHECK(run(*t, kSimVf0, tcp_frame(0x01010101, 0x0a000000u + kRules, 80)).kind ==
+        Verdict::Kind::miss);
+  // Every other rule goes; its handle is refused from then on, even once its slot is reused.
+  for (uint32_t i = 0; i < kRules; i += 2) REQUIRE(t->destroy(h[i]).ok());
+  CHECK(t->size() == kRules / 2);
+  for (uint32_t i = 0; i < kRules; i += 2) {
+    auto r = rule_for(i);
+    REQUIRE(r.ok());
+    CHECK(r.value().id != h[i].id);
+    CHECK(t->query_count(h[i]).error().code == ENOENT);
+    CHECK(t->destroy(h[i]).error().code == ENOENT);
+    h[i] = r.value();
+  }
+  CHECK(t->size() == kRules);
+  for (uint32_t i = 0; i < kRules; ++i) REQUIRE(t->query_count(h[i]).ok());
+  CHECK(t->query_count(h[4000]).value().packets == 0);
+  CHECK(goes_to_wire(run(*t, kSimVf0, tcp_frame(0x01010101, 0x0a000000u + 4000, 80)), kSimVf1));
+  CHECK(t->query_count(h[4000]).value().packets == 1);
+  t->clear();
+  CHECK(t->size() == 0);
+  CHECK(t->query_count(h[1]).error().code == ENOENT);
+  CHECK(run(*t, kSimVf0, tcp_frame(0x01010101, 0x0a000001u, 80)).kind == Verdict::Kind::miss);
 }
