@@ -1,7 +1,9 @@
 // drivers/rx_wakeup.h owns the doorbell that lets the slow path sleep in the kernel when
 // no exception packet is pending and be woken the moment the driver delivers one (the
 // sim's datapath thread rings it; a NIC driver could map it to rx interrupts). Without
-// it the slow path can only poll with a timed back-off, which costs CPU when idle.
+// it the slow path can only poll with a timed back-off, which costs CPU when idle. The
+// offload worker sleeps on one too (offload/offload_engine.h), rung by the slow path's
+// post of a learned MAC.
 //
 // Protocol (a Dekker pair; both sides fence):
 //   consumer: arm(); re-check every queue; if still empty, wait for fd() to be readable;
@@ -28,6 +30,8 @@ class RxWakeup {
   RxWakeup& operator=(const RxWakeup&) = delete;
 
   bool valid() const { return fd_ >= 0; }
+  // Armed and not yet rung (tests await this before producing).
+  bool armed() const { return armed_.load(std::memory_order_acquire); }
   int fd() const { return fd_; }
 
   void arm() {

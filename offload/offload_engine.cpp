@@ -1,5 +1,7 @@
 #include "offload/offload_engine.h"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include "base/log.h"
@@ -20,6 +22,7 @@ OffloadEngine::OffloadEngine(drivers::FlowBackend& nic, const Clock& clock,
 OffloadEngine::~OffloadEngine() { stop(); }
 
 Result<void> OffloadEngine::start() {
+  if (!doorbell_.valid()) return make_error(EMFILE, "offload worker: no eventfd for its doorbell");
   if (auto f = nic_.flush(); !f.ok()) {
     auto e = f.error().to_error();
     return make_error(e.code, "flushing the eSwitch's rules at start: {}", e.message);
@@ -38,7 +41,7 @@ void OffloadEngine::stop() {
     if (!running_) return;
     running_ = false;
   }
-  cv_.notify_all();
+  doorbell_.ring();
   if (worker_.joinable()) worker_.join();
   std::lock_guard<std::mutex> g(mu_);
   table_.clear();
@@ -48,8 +51,8 @@ void OffloadEngine::stop() {
 bool OffloadEngine::post(const FdbEvent& ev) {
   if (!events_.push(ev)) return false;
   posted_count_.fetch_add(1, std::memory_order_release);
-  // Learning is rare (new MACs), not per packet; notify costs no syscall without waiters.
-  cv_.notify_one();
+  // A syscall only when the worker is armed to sleep; a busy worker finds the event itself.
+  doorbell_.notify();
   return true;
 }
 
@@ -57,7 +60,7 @@ Result<void> OffloadEngine::resync_and_wait() {
   std::unique_lock<std::mutex> l(mu_);
   if (!running_) return make_error(ESHUTDOWN, "offload worker is not running");
   uint64_t want = ++resync_requested_;
-  cv_.notify_one();
+  doorbell_.ring();
   if (!done_cv_.wait_for(l, std::chrono::milliseconds(opt_.resync_timeout_ms),
                          [&] { return resync_done_ >= want || !running_; }))
     return make_error(ETIMEDOUT, "offload worker did not apply the new policy within {} ms",
@@ -68,7 +71,7 @@ Result<void> OffloadEngine::resync_and_wait() {
 void OffloadEngine::drain() {
   uint64_t want = posted_count_.load(std::memory_order_acquire);
   std::unique_lock<std::mutex> l(mu_);
-  cv_.notify_one();
+  doorbell_.ring();
   done_cv_.wait(l, [&] { return handled_count_ >= want || !running_; });
 }
 
@@ -112,15 +115,15 @@ void OffloadEngine::handle(const FdbEvent& ev, const PolicySnapshot& policy) {
     desired_.learn(policy, ev.entry);
 }
 
+bool OffloadEngine::has_work_locked() const {
+  return !running_ || !events_.empty() || resync_requested_ > resync_done_ ||
+         handled_count_ < posted_count_.load(std::memory_order_acquire);
+}
+
 void OffloadEngine::run() {
   uint64_t next_poll = clock_.now_ns() + opt_.counter_poll_ns;
   std::unique_lock<std::mutex> l(mu_);
   while (running_) {
-    cv_.wait_for(l, std::chrono::milliseconds(100), [&] {
-      return !running_ || !events_.empty() || resync_requested_ > resync_done_ ||
-             handled_count_ < posted_count_.load(std::memory_order_acquire);
-    });
-    if (!running_) break;
     auto policy = policy_.load();
     if (resync_requested_ > resync_done_) {
       uint64_t target = resync_requested_;
@@ -152,6 +155,21 @@ void OffloadEngine::run() {
         activity_.push(a);  // a full ring only delays aging protection to the next poll
       });
     }
+    // Sleep until rung (drivers/rx_wakeup.h): arm, then re-check what post() and the
+    // control threads produce, so that a post racing with the arm is seen either here or
+    // by post()'s notify. Control threads change their requests under mu_ and ring
+    // unconditionally after it, so a ring between this check and poll() is not lost either.
+    if (has_work_locked()) continue;
+    doorbell_.arm();
+    if (has_work_locked()) {
+      doorbell_.disarm();
+      continue;
+    }
+    l.unlock();
+    pollfd p{doorbell_.fd(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(opt_.idle_wake_ms));
+    doorbell_.disarm();
+    l.lock();
   }
   done_cv_.notify_all();
 }

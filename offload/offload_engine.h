@@ -3,6 +3,11 @@
 // loop never waits for a rule insertion. The slow path talks to it through lock-free
 // rings only (post / take_activity); control threads call resync_and_wait after
 // publishing a new policy snapshot and read copies of the rule table for dumps.
+//
+// The worker sleeps in the kernel on a doorbell (drivers/rx_wakeup.h: arm, re-check the
+// rings and requests, sleep) that post() rings only when the worker is armed, so a learned
+// MAC wakes it at once without a syscall per post while it is busy; it also wakes every
+// OffloadOptions::idle_wake_ms for counter polls and refused rules' retries.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +20,7 @@
 #include "base/result.h"
 #include "base/spsc_ring.h"
 #include "drivers/flow_backend.h"
+#include "drivers/rx_wakeup.h"
 #include "offload/desired_state.h"
 #include "offload/policy.h"
 #include "offload/rule_compiler.h"
@@ -39,6 +45,9 @@ struct OffloadOptions {
   uint64_t counter_poll_ns = 1'000'000'000ULL;
   size_t ring_size = 4096;
   uint64_t resync_timeout_ms = 30'000;
+  // The worker's longest sleep when nothing rings its doorbell: how late a counter poll
+  // or a refused rule's retry can be.
+  uint64_t idle_wake_ms = 100;
 };
 
 class OffloadEngine {
@@ -70,9 +79,12 @@ class OffloadEngine {
   // Only what rules and meters that no longer exist counted.
   HwCounters retired_counters() const;
   uint64_t nic_errors() const;
+  // Whether the worker is armed to sleep on its doorbell (tests: a post now must wake it).
+  bool worker_armed() const { return doorbell_.armed(); }
 
  private:
   void run();
+  bool has_work_locked() const;
   void handle(const FdbEvent& ev, const PolicySnapshot& policy);
 
   drivers::FlowBackend& nic_;
@@ -84,7 +96,7 @@ class OffloadEngine {
   SpscRing<MacActivity> activity_;
 
   mutable std::mutex mu_;            // guards table_ and the worker's state below against readers
-  std::condition_variable cv_;       // wakes the worker
+  drivers::RxWakeup doorbell_;       // wakes the worker
   std::condition_variable done_cv_;  // wakes waiters
   bool running_ = false;
   uint64_t resync_requested_ = 0;
