@@ -549,6 +549,15 @@ Prediction predict(Model& m, const Ports& ports, bool has_meters, uint16_t from,
 
 // --- random configuration ---------------------------------------------------------------
 
+// Ends the ACL, with probability p, in an entry 100 permitting everything.
+void maybe_permit_any(Rng& r, double p, vsm::ResolvedAcl& acl) {
+  if (!r.chance(p)) return;
+  vsm::ResolvedAce any;
+  any.seq = 100;
+  any.permit = true;
+  acl.entries.push_back(any);
+}
+
 vsm::AddressMatch host(const Ip4& ip) {
   vsm::AddressMatch a;
   std::copy(ip.begin(), ip.end(), a.addr.begin());
@@ -596,12 +605,7 @@ vsm::ResolvedAcl random_ip_acl(Rng& r, const std::string& name) {
     if (e.protocol == 1 && r.chance(0.5)) e.icmp_type = 8;
     acl.entries.push_back(e);
   }
-  if (r.chance(0.6)) {  // most ACLs end in a permit, so that traffic flows
-    vsm::ResolvedAce any;
-    any.seq = 100;
-    any.permit = true;
-    acl.entries.push_back(any);
-  }
+  maybe_permit_any(r, 0.6, acl);  // most ACLs end in a permit, so that traffic flows
   return acl;
 }
 
@@ -644,12 +648,7 @@ vsm::ResolvedAcl random_ip6_acl(Rng& r, const std::string& name) {
     if (e.protocol == 58 && r.chance(0.5)) e.icmp_type = r.pick(std::vector<int>{128, 135, 136});
     acl.entries.push_back(e);
   }
-  if (r.chance(0.6)) {
-    vsm::ResolvedAce any;
-    any.seq = 100;
-    any.permit = true;
-    acl.entries.push_back(any);
-  }
+  maybe_permit_any(r, 0.6, acl);
   return acl;
 }
 
@@ -677,12 +676,7 @@ vsm::ResolvedAcl random_mac_acl(Rng& r, const std::string& name) {
     }
     acl.entries.push_back(e);
   }
-  if (r.chance(0.8)) {
-    vsm::ResolvedAce any;
-    any.seq = 100;
-    any.permit = true;
-    acl.entries.push_back(any);
-  }
+  maybe_permit_any(r, 0.8, acl);
   return acl;
 }
 
