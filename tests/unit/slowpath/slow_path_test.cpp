@@ -21,155 +21,20 @@
 #include "drivers/sim/sim_flow_backend.h"
 #include "frame_builder.h"
 #include "offload/offload_engine.h"
+#include "slow_path_bench.h"
 #include "slowpath/eal.h"
 #include "slowpath/slow_path.h"
 
 using namespace vfs;
+using test::arp_request;
 using test::FrameBuilder;
+using test::SlowPathBench;
 
 namespace {
 
 constexpr uint16_t kArp = 0x0806;
 const test::Mac kMacC = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0c};
 
-struct RingPort {
-  rte_ring* to_slowpath = nullptr;    // what the "NIC" delivers (representor rx)
-  rte_ring* from_slowpath = nullptr;  // what the slow path sends (representor tx)
-  uint16_t port = 0;
-};
-
-// Four representors: uplink, vf0, vf1 (VLAN 10), vf2 (VLAN 20).
-struct Bench {
-  rte_mempool* pool = nullptr;
-  std::vector<RingPort> rp;
-  std::vector<drivers::PortInfo> ports;
-  ManualClock clock;
-  offload::PolicyChannel policy;
-  std::mutex nic_mu;
-  std::unique_ptr<drivers::sim::FlowTable> table;
-  std::unique_ptr<drivers::sim::SimFlowBackend> nic;
-  std::unique_ptr<offload::OffloadEngine> engine;
-  std::unique_ptr<slowpath::SlowPath> slow;
-  uint64_t gen = 0;
-
-  Bench() {
-    slowpath::EalOptions eal;
-    eal.file_prefix = "unit-slowpath-" + std::to_string(getpid());
-    eal.memory_mb = 256;
-    REQUIRE(slowpath::eal_init(eal).ok());
-    auto p = slowpath::packet_pool();
-    REQUIRE(p.ok());
-    pool = p.value();
-    static int instance = 0;
-    ++instance;
-    for (int i = 0; i < 4; ++i) {
-      RingPort r;
-      std::string base = "sp" + std::to_string(instance) + "_" + std::to_string(i);
-      r.to_slowpath = rte_ring_create((base + "rx").c_str(), 1024, SOCKET_ID_ANY,
-                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
-      r.from_slowpath = rte_ring_create((base + "tx").c_str(), 1024, SOCKET_ID_ANY,
-                                        RING_F_SP_ENQ | RING_F_SC_DEQ);
-      REQUIRE(r.to_slowpath);
-      REQUIRE(r.from_slowpath);
-      int id =
-          rte_eth_from_rings(base.c_str(), &r.to_slowpath, 1, &r.from_slowpath, 1, SOCKET_ID_ANY);
-      REQUIRE(id >= 0);
-      r.port = static_cast<uint16_t>(id);
-      rte_eth_conf conf{};
-      REQUIRE(rte_eth_dev_configure(r.port, 1, 1, &conf) == 0);
-      REQUIRE(rte_eth_rx_queue_setup(r.port, 0, 1024, 0, nullptr, pool) == 0);
-      REQUIRE(rte_eth_tx_queue_setup(r.port, 0, 1024, 0, nullptr) == 0);
-      REQUIRE(rte_eth_dev_start(r.port) == 0);
-      rp.push_back(r);
-      drivers::PortInfo pi;
-      pi.ethdev_port = r.port;
-      pi.role = i == 0 ? drivers::PortRole::uplink : drivers::PortRole::vf;
-      pi.vf_index = i - 1;
-      pi.name = base;
-      ports.push_back(pi);
-    }
-    std::vector<uint16_t> ids;
-    for (const auto& r : rp) ids.push_back(r.port);
-    auto t = drivers::sim::FlowTable::make(ids, {});
-    REQUIRE(t.ok());
-    table = std::move(t.value());
-    nic = std::make_unique<drivers::sim::SimFlowBackend>(nic_mu, *table, drivers::ESwitchOptions{});
-    engine = std::make_unique<offload::OffloadEngine>(*nic, clock, policy);
-    REQUIRE(engine->start().ok());
-    publish([](offload::PolicySnapshot&) {});
-    slowpath::SlowPathOptions so;
-    so.mac_aging_ns = 300'000'000'000ULL;
-    slow = std::make_unique<slowpath::SlowPath>(ports, pool, policy, *engine, clock, so);
-  }
-  ~Bench() {
-    slow.reset();
-    engine.reset();
-    for (auto& r : rp) {
-      (void)rte_eth_dev_stop(r.port);
-      (void)rte_eth_dev_close(r.port);
-      rte_ring_free(r.to_slowpath);
-      rte_ring_free(r.from_slowpath);
-    }
-  }
-
-  template <class F>
-  void publish(F&& edit) {
-    auto s = std::make_shared<offload::PolicySnapshot>();
-    s->generation = ++gen;
-    s->vlans.set(10);
-    s->vlans.set(20);
-    size_t maxp = 0;
-    for (auto& r : rp) maxp = std::max<size_t>(maxp, r.port + 1);
-    s->ports.resize(maxp);
-    s->ports[rp[0].port] = offload::uplink_port_policy();
-    s->ports[rp[1].port] = offload::access_port_policy(1, 10, "vEthernet1");
-    s->ports[rp[2].port] = offload::access_port_policy(2, 10, "vEthernet2");
-    s->ports[rp[3].port] = offload::access_port_policy(3, 20, "vEthernet3");
-    edit(*s);
-    policy.publish(s);
-    REQUIRE(engine->resync_and_wait().ok());
-  }
-
-  void inject(int idx, const std::vector<uint8_t>& frame) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool);
-    REQUIRE(m);
-    char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-    REQUIRE(d);
-    std::copy(frame.begin(), frame.end(), d);
-    REQUIRE(rte_ring_enqueue(rp[idx].to_slowpath, m) == 0);
-  }
-
-  // Everything the slow path sent on representor idx since the last call.
-  std::vector<std::vector<uint8_t>> sent(int idx) {
-    std::vector<std::vector<uint8_t>> out;
-    void* obj;
-    while (rte_ring_dequeue(rp[idx].from_slowpath, &obj) == 0) {
-      auto* m = static_cast<rte_mbuf*>(obj);
-      auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-      out.emplace_back(p, p + rte_pktmbuf_data_len(m));
-      rte_pktmbuf_free(m);
-    }
-    return out;
-  }
-
-  size_t rules_of_veth(uint32_t veth) {
-    engine->drain();
-    size_t n = 0;
-    for (const auto& r : engine->rules()) n += r.veth == veth;
-    return n;
-  }
-  uint64_t drops(slowpath::DropReason r) {
-    return slow->counters().drops[static_cast<size_t>(r)].load();
-  }
-};
-
-std::vector<uint8_t> arp_request(const test::Mac& src) {
-  return FrameBuilder()
-      .eth(test::kBroadcast, src)
-      .type(kArp)
-      .arp(1, src, 0x0a000001, {}, 0x0a000002)
-      .done();
-}
 std::vector<uint8_t> unicast(const test::Mac& dst, const test::Mac& src) {
   return FrameBuilder()
       .eth(dst, src)
@@ -190,7 +55,7 @@ bool is_tagged(const std::vector<uint8_t>& f) {
 
 TEST_CASE(
     "a broadcast floods within its VLAN only, tagged toward the uplink, and teaches the NIC") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, arp_request(test::kMacA));
   CHECK(b.slow->poll_once() == 1);
   auto to_vf1 = b.sent(2);
@@ -211,7 +76,7 @@ TEST_CASE(
 }
 
 TEST_CASE("known unicast goes to one port; a MAC in another VLAN is not reachable") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, arp_request(test::kMacA));  // A on vf0, VLAN 10
   b.inject(3, arp_request(kMacC));        // C on vf2, VLAN 20
   b.slow->poll_once();
@@ -229,7 +94,7 @@ TEST_CASE("known unicast goes to one port; a MAC in another VLAN is not reachabl
 }
 
 TEST_CASE("frames the policy does not admit are dropped and counted by reason") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, FrameBuilder()
                   .eth(test::kBroadcast, test::kMacA)
                   .tag(0x8100, 20)
@@ -252,7 +117,7 @@ TEST_CASE("frames the policy does not admit are dropped and counted by reason") 
 }
 
 TEST_CASE("the uplink's VLAN 20 reaches only VLAN 20's vEthernet, untagged") {
-  Bench b;
+  SlowPathBench b;
   b.inject(0, FrameBuilder()
                   .eth(test::kBroadcast, kMacC)
                   .tag(0x8100, 20)
@@ -268,7 +133,7 @@ TEST_CASE("the uplink's VLAN 20 reaches only VLAN 20's vEthernet, untagged") {
 }
 
 TEST_CASE("an unbound VF forwards nothing (fail closed) and its MACs and rules go away") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, arp_request(test::kMacA));
   b.slow->poll_once();
   REQUIRE(b.rules_of_veth(1) == 8);
@@ -284,7 +149,7 @@ TEST_CASE("an unbound VF forwards nothing (fail closed) and its MACs and rules g
 }
 
 TEST_CASE("a learned MAC ages out when neither the slow path nor the NIC sees it") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, arp_request(test::kMacA));
   b.slow->poll_once();
   REQUIRE(b.rules_of_veth(1) == 8);
@@ -325,7 +190,7 @@ std::vector<uint8_t> udp_frame(const test::Mac& dst, const test::Mac& src, uint3
 
 TEST_CASE(
     "input and output ACLs: first match decides, the implicit deny drops, entries are counted") {
-  Bench b;
+  SlowPathBench b;
   b.inject(1, arp_request(test::kMacA));  // A on vf0, B on vf1: both VLAN 10
   b.inject(2, arp_request(test::kMacB));
   b.slow->poll_once();
@@ -364,7 +229,7 @@ TEST_CASE(
 
 TEST_CASE(
     "port security: beyond maximum a new MAC is refused; shutdown mode err-disables the port") {
-  Bench b;
+  SlowPathBench b;
   // Each publish states the whole policy.
   auto secure = [&](vsm::ViolationMode mode) {
     b.publish([&](offload::PolicySnapshot& s) {
@@ -401,7 +266,7 @@ TEST_CASE(
 }
 
 TEST_CASE("IP source guard: only bound sources pass; DHCP server replies from a VM are dropped") {
-  Bench b;
+  SlowPathBench b;
   b.publish([&](offload::PolicySnapshot& s) {
     auto& cfg = s.ports[b.rp[1].port].cfg;
     cfg.ip_verify_source = true;
@@ -428,7 +293,7 @@ TEST_CASE("IP source guard: only bound sources pass; DHCP server replies from a 
 }
 
 TEST_CASE("storm control: broadcasts over the level are dropped, known unicast is not") {
-  Bench b;
+  SlowPathBench b;
   b.inject(2, arp_request(test::kMacB));
   b.slow->poll_once();
   b.sent(1);
@@ -442,7 +307,7 @@ TEST_CASE("storm control: broadcasts over the level are dropped, known unicast i
 
 TEST_CASE(
     "police: within the burst frames pass, past it they are dropped and counted as violations") {
-  Bench b;
+  SlowPathBench b;
   b.inject(2, arp_request(test::kMacB));
   b.slow->poll_once();
   b.sent(1);
@@ -463,7 +328,7 @@ TEST_CASE(
 }
 
 TEST_CASE("SPAN: what a source sends is copied once, as sent; what it receives, as delivered") {
-  Bench b;
+  SlowPathBench b;
   b.inject(2, arp_request(test::kMacB));  // B on vf1
   b.slow->poll_once();
   for (int i = 0; i < 4; ++i) b.sent(i);
@@ -506,28 +371,28 @@ test::DhcpSpec ack(uint32_t lease = 3600) {
 }
 
 // vf0 (VLAN 10) with `ip verify source`, MAC A learned there by its DHCPDISCOVER.
-void guarded_client(Bench& b) {
+void guarded_client(SlowPathBench& b) {
   b.publish([&](offload::PolicySnapshot& s) { s.ports[b.rp[1].port].cfg.ip_verify_source = true; });
   b.inject(1, test::client_message(0, dhcp(1)));
   b.slow->poll_once();
   for (int i = 0; i < 4; ++i) b.sent(i);
 }
 
-std::vector<slowpath::DhcpBindingEvent> events(Bench& b) {
+std::vector<slowpath::DhcpBindingEvent> events(SlowPathBench& b) {
   std::vector<slowpath::DhcpBindingEvent> out;
   slowpath::DhcpBindingEvent ev;
   while (b.slow->take_dhcp_event(ev)) out.push_back(ev);
   return out;
 }
 
-uint64_t dhcp_count(Bench& b, std::atomic<uint64_t> slowpath::DhcpSnoopingCounters::*c) {
+uint64_t dhcp_count(SlowPathBench& b, std::atomic<uint64_t> slowpath::DhcpSnoopingCounters::*c) {
   return (b.slow->dhcp_counters().*c).load();
 }
 
 }  // namespace
 
 TEST_CASE("DHCP snooping: a spoofed source is dropped before the ACK and admitted after it") {
-  Bench b;
+  SlowPathBench b;
   guarded_client(b);
   CHECK(b.slow->fdb_size() == 1);
   b.inject(1, udp_frame(test::kBroadcast, test::kMacA, kLeasedIp));
@@ -571,7 +436,7 @@ TEST_CASE("DHCP snooping: a spoofed source is dropped before the ACK and admitte
 }
 
 TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at its end") {
-  Bench b;
+  SlowPathBench b;
   guarded_client(b);
   auto bind = [&](uint32_t lease = 3600) {
     b.inject(0, test::server_reply(kServer, 10, ack(lease)));
@@ -674,7 +539,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
 TEST_CASE(
     "DHCP snooping: an ACK from a VM is dropped and binds nothing; nor does one for an unknown "
     "client") {
-  Bench b;
+  SlowPathBench b;
   guarded_client(b);
   // From the guarded VM (untrusted): dropped before anything looks at it.
   b.inject(1, test::udp_payload_frame(test::kBroadcast, test::kMacA, std::nullopt, 0, 0xffffffff,
@@ -698,7 +563,7 @@ TEST_CASE(
 TEST_CASE(
     "DHCP snooping fuzz: thousands of mutated ACKs from the uplink never crash and malformed ones "
     "never bind") {
-  Bench b;
+  SlowPathBench b;
   guarded_client(b);
   std::mt19937 rng(0xacc);
   const auto good = test::server_reply(kServer, 10, ack());
