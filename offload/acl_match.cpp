@@ -100,36 +100,43 @@ template <bool V6>
   return true;
 }
 
-template <bool V6>
-AclVerdict walk_ip_acl(const vsm::ResolvedAcl& acl, const FrameLayout& l, const uint8_t* p) {
+// The first entry `matches` accepts decides; none: the implicit deny (seq 0).
+template <typename Match>
+AclVerdict first_match(const vsm::ResolvedAcl& acl, Match&& matches) {
   AclVerdict v;
   v.applies = true;
-  if (l.ip) {
-    FrameFields f;
-    const uint8_t* ip = p + l.l3_off;
-    f.src = V6 ? ip + 8 : ip + 12;
-    f.dst = V6 ? ip + 24 : ip + 16;
-    if (l.l4) {
-      const uint8_t* l4 = p + l.l4_off;
-      f.b0 = l4[0];
-      f.b1 = l4[1];
-      if (has_ports(l.ip_proto)) {
-        f.sport = be16(l4);
-        f.dport = be16(l4 + 2);
-      }
-      if (l.ip_proto == kProtoTcp) f.tcp_flags = l4[13];
-    }
-    for (const auto& e : acl.entries) {
-      if (ip_ace_matches_fields<V6>(e, l, f)) {
-        v.permit = e.permit;
-        v.seq = e.seq;
-        return v;
-      }
+  for (const auto& e : acl.entries) {
+    if (matches(e)) {
+      v.permit = e.permit;
+      v.seq = e.seq;
+      return v;
     }
   }
   v.permit = false;
   v.seq = 0;
   return v;
+}
+
+template <bool V6>
+AclVerdict walk_ip_acl(const vsm::ResolvedAcl& acl, const FrameLayout& l, const uint8_t* p) {
+  // Nothing IP to match: no entry can, the implicit deny decides.
+  if (!l.ip) return first_match(acl, [](const vsm::ResolvedAce&) { return false; });
+  FrameFields f;
+  const uint8_t* ip = p + l.l3_off;
+  f.src = V6 ? ip + 8 : ip + 12;
+  f.dst = V6 ? ip + 24 : ip + 16;
+  if (l.l4) {
+    const uint8_t* l4 = p + l.l4_off;
+    f.b0 = l4[0];
+    f.b1 = l4[1];
+    if (has_ports(l.ip_proto)) {
+      f.sport = be16(l4);
+      f.dport = be16(l4 + 2);
+    }
+    if (l.ip_proto == kProtoTcp) f.tcp_flags = l4[13];
+  }
+  return first_match(acl,
+                     [&](const vsm::ResolvedAce& e) { return ip_ace_matches_fields<V6>(e, l, f); });
 }
 
 bool mac_ace_matches(const vsm::ResolvedAce& e, const FrameLayout& l, const uint8_t* p) {
@@ -214,17 +221,7 @@ AclVerdict evaluate_acl(const vsm::ResolvedAcl& acl, const FrameLayout& l, const
   if (!l.eth || (et != 0 && l.ether_type != et)) return v;
   if (acl.family == vsm::AclFamily::ipv4) return walk_ip_acl<false>(acl, l, p);
   if (acl.family == vsm::AclFamily::ipv6) return walk_ip_acl<true>(acl, l, p);
-  v.applies = true;
-  for (const auto& e : acl.entries) {
-    if (mac_ace_matches(e, l, p)) {
-      v.permit = e.permit;
-      v.seq = e.seq;
-      return v;
-    }
-  }
-  v.permit = false;
-  v.seq = 0;
-  return v;
+  return first_match(acl, [&](const vsm::ResolvedAce& e) { return mac_ace_matches(e, l, p); });
 }
 
 std::vector<U16Match> port_range_prefixes(uint16_t lo, uint16_t hi) {
