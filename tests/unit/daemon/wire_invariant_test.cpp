@@ -47,6 +47,7 @@
 #include "offload/offload_engine.h"
 #include "offload/policy_eval.h"
 #include "offload/rule_compiler.h"
+#include "random_choices.h"
 #include "slowpath/daemon/eswitch_dataplane.h"
 #include "slowpath/daemon/policy_snapshot_builder.h"
 #include "slowpath/daemon/vf_knobs.h"
@@ -94,16 +95,7 @@ Ip6 vm_ll6(int vf) { return ip6(0xfe, 0x80, static_cast<uint8_t>(vf + 1)); }  //
 Ip6 host_ip6(int k) { return ip6(0x20, 0x01, static_cast<uint8_t>(101 + k)); }
 const Ip6 kStrayIp6 = ip6(0x20, 0x01, 0x99);
 
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(uint64_t seed) : g(seed) {}
-  uint64_t below(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(g); }
-  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(g) < p; }
-  template <typename T>
-  const T& pick(const std::vector<T>& v) {
-    return v[below(v.size())];
-  }
-};
+using test::Rng;
 
 rte_mempool* dpdk_pool() {
   static const Result<void> eal = [] {

@@ -11,6 +11,7 @@
 
 #include "offload/policy.h"
 #include "offload/rule_compiler.h"
+#include "random_choices.h"
 
 namespace vfs::test {
 
@@ -18,17 +19,6 @@ using namespace vfs::offload;
 
 inline constexpr uint16_t kPorts = 5;  // 0 uplink, 1-4 VFs (ethdev id = sim port index)
 inline const std::vector<uint16_t> kVlans{10, 20, 30};
-
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(uint64_t seed) : g(seed) {}
-  uint64_t below(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(g); }
-  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(g) < p; }
-  template <typename T>
-  const T& pick(const std::vector<T>& v) {
-    return v[below(v.size())];
-  }
-};
 
 inline const std::vector<std::array<uint8_t, 16>> kV4 = {
     {10, 0, 0, 1}, {10, 0, 0, 2}, {10, 0, 1, 5}, {192, 168, 1, 1}, {10, 0, 0, 9}, {0, 0, 0, 0}};
