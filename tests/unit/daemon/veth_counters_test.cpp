@@ -14,7 +14,7 @@ using vfs::daemon::SwPortCounts;
 namespace {
 
 // The slow path's counters per VF, which only grow.
-struct Ports {
+struct CounterPorts {
   std::map<int, SwPortCounts> by_vf;
   void traffic(int vf, uint64_t rx, uint64_t tx,
                offload::DropReason r = offload::DropReason::count_, uint64_t drops = 0) {
@@ -31,7 +31,7 @@ struct Ports {
 }  // namespace
 
 TEST_CASE("a vEthernet's software counts follow it, not its VF, and never go back") {
-  Ports ports;
+  CounterPorts ports;
   SwCountersByVeth sw;
   ports.traffic(0, 50, 50);  // before anyone is bound: nobody's
   sw.rebind({{7, 0}}, ports.reader());

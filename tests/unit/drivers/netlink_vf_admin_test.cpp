@@ -21,7 +21,7 @@ namespace {
 
 // The error's message, or "" (doctest evaluates messages even when the check passes under -s).
 template <class R>
-std::string why(const R& r) {
+std::string admin_error_text(const R& r) {
   return r.ok() ? std::string() : r.error().message;
 }
 
@@ -55,7 +55,7 @@ class TestVeth {
   bool made_ = false;
 };
 
-constexpr VfMac kMac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+constexpr VfMac kAdminMac{0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 
 NetlinkVfAdminOptions options(const std::string& pf, const std::string& bus = "",
                               const std::string& dev = "") {
@@ -75,20 +75,20 @@ TEST_CASE("the kernel answers our messages: a veth has no VFs and refuses VF set
     return;
   }
   auto admin = NetlinkVfAdmin::open(options(veth.name()));
-  REQUIRE_MESSAGE(admin.ok(), why(admin));
+  REQUIRE_MESSAGE(admin.ok(), admin_error_text(admin));
   auto& a = **admin;
   CHECK(a.ifindex() == static_cast<int>(::if_nametoindex(veth.name().c_str())));
   CHECK(a.name() == "PF " + veth.name());
 
   auto count = a.vf_count();
-  REQUIRE_MESSAGE(count.ok(), why(count));
+  REQUIRE_MESSAGE(count.ok(), admin_error_text(count));
   CHECK(*count == 0);
   auto infos = a.vf_infos();
   REQUIRE(infos.ok());
   CHECK(infos->empty());
 
   SUBCASE("NetlinkVfAdmin refuses a VF the PF does not have, before sending") {
-    auto r = a.set_mac(0, kMac);
+    auto r = a.set_mac(0, kAdminMac);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == ERANGE);
     CHECK(contains(r.error().message, "PF " + veth.name()));
@@ -101,7 +101,7 @@ TEST_CASE("the kernel answers our messages: a veth has no VFs and refuses VF set
   SUBCASE("sent anyway, a VF setting comes back with the kernel's errno, named") {
     auto sock = NetlinkSocket::open(NETLINK_ROUTE);
     REQUIRE(sock.ok());
-    NlMsg m = build_set_vf_mac(a.ifindex(), 3, kMac);
+    NlMsg m = build_set_vf_mac(a.ifindex(), 3, kAdminMac);
     auto r = sock->request(m.get(), "PF " + veth.name() + " VF 3: set mac");
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == EOPNOTSUPP);
@@ -109,7 +109,7 @@ TEST_CASE("the kernel answers our messages: a veth has no VFs and refuses VF set
     // The socket stays usable after a refusal: the next query gets its own answer.
     NlMsg get = build_get_link(veth.name());
     auto again = sock->query(get.get(), "read link");
-    REQUIRE_MESSAGE(again.ok(), why(again));
+    REQUIRE_MESSAGE(again.ok(), admin_error_text(again));
     auto parsed = parse_link_vfs(*again, "PF");
     REQUIRE(parsed.ok());
     CHECK(parsed->ifindex == a.ifindex());
@@ -144,7 +144,7 @@ TEST_CASE("devlink on a device that does not exist: the kernel's answer, named")
     return;
   }
   auto admin = NetlinkVfAdmin::open(options(veth.name(), "pci", "0000:ff:1f.7"));
-  REQUIRE_MESSAGE(admin.ok(), why(admin));
+  REQUIRE_MESSAGE(admin.ok(), admin_error_text(admin));
   auto m = (*admin)->eswitch_mode();
   REQUIRE_FALSE(m.ok());
   // Without devlink in the kernel (as on the CI machines) EOPNOTSUPP saying so; with it,
@@ -206,7 +206,7 @@ TEST_CASE("a real SR-IOV PF: VFs read back as sysfs counts them, settings round-
     return;
   }
   auto admin = NetlinkVfAdmin::open(options(pf));
-  REQUIRE_MESSAGE(admin.ok(), why(admin));
+  REQUIRE_MESSAGE(admin.ok(), admin_error_text(admin));
   auto& a = **admin;
   int numvfs = 0;
   std::ifstream("/sys/class/net/" + pf + "/device/sriov_numvfs") >> numvfs;
@@ -214,10 +214,10 @@ TEST_CASE("a real SR-IOV PF: VFs read back as sysfs counts them, settings round-
   REQUIRE(count.ok());
   CHECK(*count == numvfs);
   auto infos = a.vf_infos();
-  REQUIRE_MESSAGE(infos.ok(), why(infos));
+  REQUIRE_MESSAGE(infos.ok(), admin_error_text(infos));
   CHECK(static_cast<int>(infos->size()) == numvfs);
   auto v0 = a.vf_info(0);
-  REQUIRE_MESSAGE(v0.ok(), why(v0));
+  REQUIRE_MESSAGE(v0.ok(), admin_error_text(v0));
   // Writing back what is there changes nothing on the host and exercises every path.
   if (v0->spoofchk) CHECK_MESSAGE(a.set_spoofchk(0, *v0->spoofchk).ok(), "spoofchk");
   if (v0->trust) CHECK_MESSAGE(a.set_trust(0, *v0->trust).ok(), "trust");
@@ -244,7 +244,7 @@ TEST_CASE("shared value checks and names") {
   CHECK(check_vf_rate("PF x", 0, {100, 100}).ok());
   CHECK_FALSE(check_vf_rate("PF x", 0, {101, 100}).ok());
   CHECK_FALSE(check_vf_mac("PF x", 0, VfMac{}).ok());
-  CHECK(check_vf_mac("PF x", 0, kMac).ok());
+  CHECK(check_vf_mac("PF x", 0, kAdminMac).ok());
   auto m = parse_mac("02:AB:cd:00:00:01");
   REQUIRE(m.has_value());
   CHECK(format_mac(*m) == "02:ab:cd:00:00:01");

@@ -18,7 +18,7 @@ using namespace vfs::drivers;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) {
+bool mentions(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
@@ -49,7 +49,7 @@ TEST_CASE("rte_flow driver without a NIC says what is missing") {
           "mode bound to its DPDK driver (mlx5, ice...)");
   } else {
     // Other tests in this binary may have made ring / af_packet ports: none is an eSwitch.
-    CHECK(contains(sw.error().message, "belongs to an eSwitch"));
+    CHECK(mentions(sw.error().message, "belongs to an eSwitch"));
   }
 
   opt.pool = nullptr;  // the missing NIC is still what is reported
@@ -63,7 +63,7 @@ TEST_CASE("a PMD that leaves rte_flow_error unfilled is not believed") {
   FlowError fe = flow_error_from_pmd(e, -EINVAL);
   CHECK(fe.code == EINVAL);
   CHECK(fe.type == RTE_FLOW_ERROR_TYPE_UNSPECIFIED);
-  CHECK(contains(fe.message, "the PMD gave no rte_flow_error"));
+  CHECK(mentions(fe.message, "the PMD gave no rte_flow_error"));
 
   rte_flow_item pattern[] = {{RTE_FLOW_ITEM_TYPE_ETH, nullptr, nullptr, nullptr},
                              {RTE_FLOW_ITEM_TYPE_IPV4, nullptr, nullptr, nullptr},
@@ -115,8 +115,8 @@ TEST_CASE("rte_flow backend reports failures in the PMD's words and keeps its ha
     auto sw = make_rte_flow_eswitch(opt);
     REQUIRE_FALSE(sw.ok());
     CHECK(sw.error().code == ENODEV);
-    CHECK(contains(sw.error().message, "belongs to an eSwitch"));
-    CHECK(contains(sw.error().message, "devlink dev eswitch set pci/0000:03:00.0 mode switchdev"));
+    CHECK(mentions(sw.error().message, "belongs to an eSwitch"));
+    CHECK(mentions(sw.error().message, "devlink dev eswitch set pci/0000:03:00.0 mode switchdev"));
   }
 
   {
@@ -132,20 +132,20 @@ TEST_CASE("rte_flow backend reports failures in the PMD's words and keeps its ha
     auto v = b.validate(attr, pattern, actions);
     REQUIRE_FALSE(v.ok());
     CHECK(v.error().code == ENOSYS);  // rte_flow: the port has no flow API
-    CHECK(contains(v.error().message,
+    CHECK(mentions(v.error().message,
                    "rte_flow validate on port " + std::to_string(port) + " (vfs_rf_test_port)"));
-    CHECK(contains(v.error().to_error().message, "unspecified"));
+    CHECK(mentions(v.error().to_error().message, "unspecified"));
 
     auto c = b.create(attr, pattern, actions);
     REQUIRE_FALSE(c.ok());
     CHECK(c.error().code == ENOSYS);
-    CHECK(contains(c.error().message, "rte_flow create on port"));
+    CHECK(mentions(c.error().message, "rte_flow create on port"));
     CHECK(b.rule_count() == 0);
 
     auto d = b.destroy(FlowHandle{77});
     REQUIRE_FALSE(d.ok());
     CHECK(d.error().code == ENOENT);
-    CHECK(contains(d.error().message, "no rule with handle 77"));
+    CHECK(mentions(d.error().message, "no rule with handle 77"));
 
     auto q = b.query_count(FlowHandle{77});
     REQUIRE_FALSE(q.ok());
@@ -154,7 +154,7 @@ TEST_CASE("rte_flow backend reports failures in the PMD's words and keeps its ha
     auto f = b.flush();
     REQUIRE_FALSE(f.ok());
     CHECK(f.error().code == ENOSYS);
-    CHECK(contains(f.error().message, "rte_flow flush on port"));
+    CHECK(mentions(f.error().message, "rte_flow flush on port"));
   }
 
   CHECK(rte_eth_dev_close(static_cast<uint16_t>(port)) == 0);

@@ -32,7 +32,7 @@ EthdevFacts vf_rep(uint16_t port, int vf, uint16_t domain = 0, int pf_index = 0)
   return f;
 }
 
-bool contains(const std::string& s, const std::string& part) {
+bool has_text(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
@@ -64,7 +64,7 @@ TEST_CASE("no ethdev at all names the fix") {
         "driver rte_flow: EAL found no ethdev; pass --pci <PF address> of a NIC in switchdev "
         "mode bound to its DPDK driver (mlx5, ice...)");
   auto with_pci = choose_switch_ports({}, "0000:03:00.0");
-  CHECK(contains(with_pci.error().message, "no ethdev for 0000:03:00.0"));
+  CHECK(has_text(with_pci.error().message, "no ethdev for 0000:03:00.0"));
 }
 
 TEST_CASE("ethdevs outside any eSwitch: switchdev is missing") {
@@ -74,16 +74,16 @@ TEST_CASE("ethdevs outside any eSwitch: switchdev is missing") {
   auto r = choose_switch_ports({ring, pf(1, 0xffff)}, "0000:03:00.0");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ENODEV);
-  CHECK(contains(r.error().message, "0 net_ring0"));
-  CHECK(contains(r.error().message, "devlink dev eswitch set pci/0000:03:00.0 mode switchdev"));
+  CHECK(has_text(r.error().message, "0 net_ring0"));
+  CHECK(has_text(r.error().message, "devlink dev eswitch set pci/0000:03:00.0 mode switchdev"));
 }
 
 TEST_CASE("a PF without representors: representor devargs are missing") {
   auto r = choose_switch_ports({pf(0)}, "0000:03:00.0");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == ENODEV);
-  CHECK(contains(r.error().message, "no VF representor"));
-  CHECK(contains(r.error().message, "-a 0000:03:00.0,representor=vf[0-N]"));
+  CHECK(has_text(r.error().message, "no VF representor"));
+  CHECK(has_text(r.error().message, "-a 0000:03:00.0,representor=vf[0-N]"));
 }
 
 TEST_CASE("ports outside the eSwitch are left alone") {
@@ -99,28 +99,28 @@ TEST_CASE("inconsistent switches are refused") {
   SUBCASE("representors in two domains") {
     auto r = choose_switch_ports({pf(0, 0), vf_rep(1, 0, 0), pf(2, 1), vf_rep(3, 0, 1)}, "");
     REQUIRE_FALSE(r.ok());
-    CHECK(contains(r.error().message, "2 eSwitch domains"));
+    CHECK(has_text(r.error().message, "2 eSwitch domains"));
   }
   SUBCASE("no PF probed") {
     auto r = choose_switch_ports({vf_rep(0, 0), vf_rep(1, 1)}, "");
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == ENODEV);
-    CHECK(contains(r.error().message, "no PF (uplink) port"));
+    CHECK(has_text(r.error().message, "no PF (uplink) port"));
   }
   SUBCASE("two PFs in the domain") {
     auto r = choose_switch_ports({pf(0), pf(1), vf_rep(2, 0)}, "");
     REQUIRE_FALSE(r.ok());
-    CHECK(contains(r.error().message, "cannot tell which is the uplink"));
+    CHECK(has_text(r.error().message, "cannot tell which is the uplink"));
   }
   SUBCASE("two representors claim one VF") {
     auto r = choose_switch_ports({pf(0), vf_rep(1, 3), vf_rep(2, 3)}, "");
     REQUIRE_FALSE(r.ok());
-    CHECK(contains(r.error().message, "VF 3 has two representors"));
+    CHECK(has_text(r.error().message, "VF 3 has two representors"));
   }
   SUBCASE("VFs of two PFs") {
     auto r = choose_switch_ports({pf(0), vf_rep(1, 0, 0, 0), vf_rep(2, 1, 0, 1)}, "");
     REQUIRE_FALSE(r.ok());
-    CHECK(contains(r.error().message, "2 PFs"));
+    CHECK(has_text(r.error().message, "2 PFs"));
   }
 }
 
@@ -136,7 +136,7 @@ TEST_CASE("the VF index comes from representor info, else from the name, never g
   by_name.name = "net_0000:03:00.0_representor_7";
   auto refused = choose_switch_ports({pf(0), by_name}, "");
   REQUIRE_FALSE(refused.ok());
-  CHECK(contains(refused.error().message, "cannot tell which VF"));
+  CHECK(has_text(refused.error().message, "cannot tell which VF"));
 
   // Representor info wins over a misleading name.
   EthdevFacts both = vf_rep(1, 4);

@@ -28,7 +28,7 @@ const uint32_t kAddrs[] = {0x0a000001, 0x0a000102, 0x0a010203, 0xc0a80001};
 const uint16_t kL4Ports[] = {80, 443, 53};
 const uint16_t kVids[] = {1, 2, 3};
 
-std::unique_ptr<FlowTable> make_table(ClassifierKind kind) {
+std::unique_ptr<FlowTable> make_classifier_table(ClassifierKind kind) {
   FlowTableOptions opt;
   opt.classifier = kind;
   auto t = FlowTable::make({kEthdevs[0], kEthdevs[1], kEthdevs[2], kEthdevs[3]}, opt);
@@ -195,8 +195,8 @@ TEST_CASE("sim classifier: the index answers as the linear walk, on random rules
   for (uint32_t seed = 1; seed <= 12; ++seed) {
     CAPTURE(seed);
     std::mt19937 rng(seed);
-    auto indexed = make_table(ClassifierKind::indexed);
-    auto linear = make_table(ClassifierKind::linear);
+    auto indexed = make_classifier_table(ClassifierKind::indexed);
+    auto linear = make_classifier_table(ClassifierKind::linear);
     std::vector<FlowHandle> live;
     for (int step = 0; step < 400; ++step) {
       if (!live.empty() && rng() % 4 == 0) {
@@ -246,7 +246,7 @@ TEST_CASE("sim classifier: the index answers as the linear walk, on random rules
 }
 
 TEST_CASE("sim classifier: equal keys keep (priority, insertion) order across subtables") {
-  auto t = make_table(ClassifierKind::indexed);
+  auto t = make_classifier_table(ClassifierKind::indexed);
   const rte_flow_item_ethdev from{kEthdevs[1]};
   const rte_flow_action_ethdev to[] = {{kEthdevs[0]}, {kEthdevs[2]}, {kEthdevs[3]}};
   auto rule = [&](uint32_t prio, bool with_port, const rte_flow_action_ethdev* out) {
@@ -277,7 +277,7 @@ TEST_CASE("sim classifier: equal keys keep (priority, insertion) order across su
 }
 
 TEST_CASE("sim classifier: many rules of one shape, inserted and removed, stay findable") {
-  auto t = make_table(ClassifierKind::indexed);
+  auto t = make_classifier_table(ClassifierKind::indexed);
   const rte_flow_action_ethdev to{kEthdevs[0]};
   std::vector<FlowHandle> handles;
   std::vector<rte_flow_item_ipv4> specs(5000);

@@ -33,17 +33,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const Mac kMacA = {0x02, 0, 0, 0, 0x5e, 0x0a};
-const Mac kMacB = {0x02, 0, 0, 0, 0x5e, 0x0b};
+const Mac kEswitchMacA = {0x02, 0, 0, 0, 0x5e, 0x0a};
+const Mac kEswitchMacB = {0x02, 0, 0, 0, 0x5e, 0x0b};
 
 // A test frame of the local-experimental EtherType that carries a nonce, so the host's
 // own chatter on the wires (IPv6 on the VM ends) cannot be mistaken for it.
 std::vector<uint8_t> test_frame(uint32_t nonce, int vlan = -1) {
   PacketBuilder b;
   if (vlan >= 0)
-    b.eth(kMacB, kMacA, 0x8100).vlan(static_cast<uint16_t>(vlan), 0x88b5);
+    b.eth(kEswitchMacB, kEswitchMacA, 0x8100).vlan(static_cast<uint16_t>(vlan), 0x88b5);
   else
-    b.eth(kMacB, kMacA, 0x88b5);
+    b.eth(kEswitchMacB, kEswitchMacA, 0x88b5);
   return b.u32(0x76667377).u32(nonce).pad(52 - (vlan >= 0 ? 4 : 0)).bytes();
 }
 

@@ -23,8 +23,8 @@ namespace {
 
 constexpr uint16_t kUp = 10, kVf0 = 11, kVf1 = 12;        // representor ethdev ids
 constexpr uint16_t kSimUp = 0, kSimVf0 = 1, kSimVf1 = 2;  // their sim port indexes
-const Mac kMacA = {0x02, 0, 0, 0, 0, 0x0a};
-const Mac kMacB = {0x02, 0, 0, 0, 0, 0x0b};
+const Mac kTableMacA = {0x02, 0, 0, 0, 0, 0x0a};
+const Mac kTableMacB = {0x02, 0, 0, 0, 0, 0x0b};
 const Mac kBcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 std::unique_ptr<FlowTable> make_table(const FlowTableOptions& opt = {}) {
@@ -83,16 +83,16 @@ bool goes_to_wire(const Verdict& v, uint16_t port) {
          v.out[0] == Destination{Destination::Kind::wire, port};
 }
 
-std::vector<uint8_t> plain_frame(const Mac& dst = kMacB, const Mac& src = kMacA) {
+std::vector<uint8_t> plain_frame(const Mac& dst = kTableMacB, const Mac& src = kTableMacA) {
   return PacketBuilder().eth(dst, src, 0x88b5).pad(46).bytes();
 }
 
 std::vector<uint8_t> tcp_frame(uint32_t src_ip, uint32_t dst_ip, uint16_t dport, int vlan = -1) {
   PacketBuilder b;
   if (vlan >= 0)
-    b.eth(kMacB, kMacA, 0x8100).vlan(static_cast<uint16_t>(vlan), 0x0800);
+    b.eth(kTableMacB, kTableMacA, 0x8100).vlan(static_cast<uint16_t>(vlan), 0x0800);
   else
-    b.eth(kMacB, kMacA, 0x0800);
+    b.eth(kTableMacB, kTableMacA, 0x0800);
   return b.ipv4(src_ip, dst_ip, 6).tcp(40000, dport).pad(6).bytes();
 }
 
@@ -131,11 +131,11 @@ TEST_CASE("sim flow table: ETH matches dst/src/type under the mask, default mask
   auto t = make_table();
   SUBCASE("default mask: both MACs") {
     rte_flow_item_eth spec{};
-    std::memcpy(spec.hdr.dst_addr.addr_bytes, kMacB.data(), 6);
-    std::memcpy(spec.hdr.src_addr.addr_bytes, kMacA.data(), 6);
+    std::memcpy(spec.hdr.dst_addr.addr_bytes, kTableMacB.data(), 6);
+    std::memcpy(spec.hdr.src_addr.addr_bytes, kTableMacA.data(), 6);
     must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH, &spec)}, {to_vf1()});
-    CHECK(goes_to_wire(run(*t, kSimVf0, plain_frame(kMacB, kMacA)), kSimVf1));
-    CHECK(run(*t, kSimVf0, plain_frame(kMacB, kMacB)).kind == Verdict::Kind::miss);
+    CHECK(goes_to_wire(run(*t, kSimVf0, plain_frame(kTableMacB, kTableMacA)), kSimVf1));
+    CHECK(run(*t, kSimVf0, plain_frame(kTableMacB, kTableMacB)).kind == Verdict::Kind::miss);
   }
   SUBCASE("group bit of dst only: broadcast and multicast") {
     rte_flow_item_eth spec{}, mask{};
@@ -143,14 +143,15 @@ TEST_CASE("sim flow table: ETH matches dst/src/type under the mask, default mask
     mask.hdr.dst_addr.addr_bytes[0] = 0x01;
     must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH, &spec, &mask)}, {to_vf1()});
     CHECK(goes_to_wire(run(*t, kSimVf0, plain_frame(kBcast)), kSimVf1));
-    CHECK(run(*t, kSimVf0, plain_frame(kMacB)).kind == Verdict::Kind::miss);
+    CHECK(run(*t, kSimVf0, plain_frame(kTableMacB)).kind == Verdict::Kind::miss);
   }
   SUBCASE("EtherType") {
     rte_flow_item_eth spec{}, mask{};
     spec.hdr.ether_type = rte_cpu_to_be_16(0x0806);
     mask.hdr.ether_type = 0xffff;
     must_install(*t, xattr(), {item(RTE_FLOW_ITEM_TYPE_ETH, &spec, &mask)}, {to_vf1()});
-    const auto arp = PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 1, {}, 2).bytes();
+    const auto arp =
+        PacketBuilder().eth(kBcast, kTableMacA, 0x0806).arp(1, kTableMacA, 1, {}, 2).bytes();
     CHECK(goes_to_wire(run(*t, kSimVf0, arp), kSimVf1));
     CHECK(run(*t, kSimVf0, plain_frame()).kind == Verdict::Kind::miss);
   }
@@ -193,14 +194,14 @@ TEST_CASE("sim flow table: VLAN matches VID (default mask), inner type and has_m
                   item(RTE_FLOW_ITEM_TYPE_VLAN, &inner, &inner_mask)},
                  {to_vf1()});
     const auto qinq = PacketBuilder()
-                          .eth(kMacB, kMacA, 0x88a8)
+                          .eth(kTableMacB, kTableMacA, 0x88a8)
                           .vlan(100, 0x8100)
                           .vlan(20, 0x0800)
                           .ipv4(1, 2, 17)
                           .udp(1, 2)
                           .bytes();
     const auto qinq_ipv6 = PacketBuilder()
-                               .eth(kMacB, kMacA, 0x88a8)
+                               .eth(kTableMacB, kTableMacA, 0x88a8)
                                .vlan(100, 0x8100)
                                .vlan(20, 0x86dd)
                                .pad(40)
@@ -279,7 +280,7 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
       {to_up()});
 
   const auto ns = PacketBuilder()
-                      .eth(kMacB, kMacA, 0x86dd)
+                      .eth(kTableMacB, kTableMacA, 0x86dd)
                       .ipv6(a6, b6, 58)
                       .u8(135)
                       .u8(0)
@@ -287,7 +288,7 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
                       .pad(20)
                       .bytes();
   const auto ns_other = PacketBuilder()
-                            .eth(kMacB, kMacA, 0x86dd)
+                            .eth(kTableMacB, kTableMacA, 0x86dd)
                             .ipv6(b6, a6, 58)
                             .u8(135)
                             .u8(0)
@@ -297,30 +298,34 @@ TEST_CASE("sim flow table: IPV6, TCP, UDP, ICMP, ICMP6 and ARP_ETH_IPV4 items") 
   const auto tcp443 = tcp_frame(1, 2, 443);
   const auto tcp80 = tcp_frame(1, 2, 80);
   const auto tcp443_v6 =
-      PacketBuilder().eth(kMacB, kMacA, 0x86dd).ipv6(a6, a6, 6).tcp(1, 443).bytes();
+      PacketBuilder().eth(kTableMacB, kTableMacA, 0x86dd).ipv6(a6, a6, 6).tcp(1, 443).bytes();
   const auto dhcp = PacketBuilder()
-                        .eth(kBcast, kMacA, 0x0800)
+                        .eth(kBcast, kTableMacA, 0x0800)
                         .ipv4(0, 0xffffffff, 17)
                         .udp(68, 67)
                         .pad(20)
                         .bytes();
   const auto udp_not68 = PacketBuilder()
-                             .eth(kBcast, kMacA, 0x0800)
+                             .eth(kBcast, kTableMacA, 0x0800)
                              .ipv4(0, 0xffffffff, 17)
                              .udp(69, 67)
                              .pad(20)
                              .bytes();
   const auto ping =
-      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(8, 0).pad(20).bytes();
+      PacketBuilder().eth(kTableMacB, kTableMacA, 0x0800).ipv4(1, 2, 1).icmp(8, 0).pad(20).bytes();
   const auto pong =
-      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 1).icmp(0, 0).pad(20).bytes();
-  const auto who_has =
-      PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000001).bytes();
-  const auto who_has_other =
-      PacketBuilder().eth(kBcast, kMacA, 0x0806).arp(1, kMacA, 0x0a000002, {}, 0x0a000003).bytes();
+      PacketBuilder().eth(kTableMacB, kTableMacA, 0x0800).ipv4(1, 2, 1).icmp(0, 0).pad(20).bytes();
+  const auto who_has = PacketBuilder()
+                           .eth(kBcast, kTableMacA, 0x0806)
+                           .arp(1, kTableMacA, 0x0a000002, {}, 0x0a000001)
+                           .bytes();
+  const auto who_has_other = PacketBuilder()
+                                 .eth(kBcast, kTableMacA, 0x0806)
+                                 .arp(1, kTableMacA, 0x0a000002, {}, 0x0a000003)
+                                 .bytes();
   // A non-first fragment carries no TCP header.
   const auto fragment =
-      PacketBuilder().eth(kMacB, kMacA, 0x0800).ipv4(1, 2, 6, 0x0010).tcp(1, 443).bytes();
+      PacketBuilder().eth(kTableMacB, kTableMacA, 0x0800).ipv4(1, 2, 6, 0x0010).tcp(1, 443).bytes();
 
   CHECK(goes_to_wire(run(*t, kSimVf0, ns), kSimUp));
   CHECK(run(*t, kSimVf0, ns_other).kind == Verdict::Kind::miss);
@@ -364,7 +369,7 @@ TEST_CASE(
   rte_flow_item_vlan v42{};
   v42.hdr.vlan_tci = rte_cpu_to_be_16(42);
   rte_flow_item_eth dst_b{};
-  std::memcpy(dst_b.hdr.dst_addr.addr_bytes, kMacB.data(), 6);
+  std::memcpy(dst_b.hdr.dst_addr.addr_bytes, kTableMacB.data(), 6);
   rte_flow_item_eth dst_mask{};
   std::memset(dst_mask.hdr.dst_addr.addr_bytes, 0xff, 6);
   must_install(
@@ -372,12 +377,12 @@ TEST_CASE(
       {item(RTE_FLOW_ITEM_TYPE_ETH, &dst_b, &dst_mask), item(RTE_FLOW_ITEM_TYPE_VLAN, &v42)},
       {to_up()});
 
-  const auto frame = plain_frame(kMacB);
+  const auto frame = plain_frame(kTableMacB);
   TestFrame f(frame);
   const Verdict v = t->classify(kSimVf0, f.buffer());
   REQUIRE(goes_to_wire(v, kSimUp));
   const auto expected =
-      PacketBuilder().eth(kMacB, kMacA, 0x8100).vlan(0x6000 | 42, 0x88b5).pad(46).bytes();
+      PacketBuilder().eth(kTableMacB, kTableMacA, 0x8100).vlan(0x6000 | 42, 0x88b5).pad(46).bytes();
   CHECK(f.bytes() == expected);
 
   const auto other = plain_frame(kBcast);
@@ -623,8 +628,11 @@ TEST_CASE("sim flow table: a rule with more edits than a rule holds inline keeps
   REQUIRE(v.n_out == 2);
   CHECK(v.out[0] == Destination{Destination::Kind::wire, kSimUp});
   CHECK(v.out[1] == Destination{Destination::Kind::wire, kSimVf1});
-  CHECK(f.bytes() ==
-        PacketBuilder().eth(kMacB, kMacA, 0x8100).vlan(0xa000 | 42, 0x88b5).pad(46).bytes());
+  CHECK(f.bytes() == PacketBuilder()
+                         .eth(kTableMacB, kTableMacA, 0x8100)
+                         .vlan(0xa000 | 42, 0x88b5)
+                         .pad(46)
+                         .bytes());
   CHECK(t->query_count(h).value().packets == 1);
   // Its slot, taken again by a plain rule, holds none of it.
   REQUIRE(t->destroy(h).ok());

@@ -19,7 +19,7 @@ using namespace vfs::test;
 
 namespace {
 
-constexpr uint16_t kUp = 30, kVf0 = 31, kVf1 = 32;
+constexpr uint16_t kKnobsUp = 30, kKnobsVf0 = 31, kKnobsVf1 = 32;
 
 // The sim's rule memory with the options' knobs, behind its backend.
 struct Nic {
@@ -27,7 +27,7 @@ struct Nic {
     sim::FlowTableOptions topt;
     topt.capacity = opt.sim_capacity;
     topt.unsupported = opt.sim_unsupported;
-    auto t = sim::FlowTable::make({kUp, kVf0, kVf1}, topt);
+    auto t = sim::FlowTable::make({kKnobsUp, kKnobsVf0, kKnobsVf1}, topt);
     REQUIRE(t.ok());
     table = std::move(t.value());
     backend = std::make_unique<sim::SimFlowBackend>(mu, *table, opt);
@@ -40,8 +40,8 @@ struct Nic {
 
 // transfer / represented_port VF0 / eth / end -> [push 0x8100 ->] represented_port VF1.
 FlowResult<FlowHandle> create_forward(FlowBackend& b, bool push_vlan) {
-  rte_flow_item_ethdev port{kVf0};
-  rte_flow_action_ethdev out{kVf1};
+  rte_flow_item_ethdev port{kKnobsVf0};
+  rte_flow_action_ethdev out{kKnobsVf1};
   rte_flow_action_of_push_vlan push{RTE_BE16(0x8100)};
   rte_flow_action_of_set_vlan_vid vid{RTE_BE16(10)};
   std::vector<rte_flow_item> items = {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &port),

@@ -17,10 +17,10 @@ using namespace vfs::test;
 
 namespace {
 
-constexpr uint16_t kUp = 20, kVf0 = 21, kVf1 = 22;
-constexpr uint16_t kSimVf0 = 1, kSimVf1 = 2;
-const Mac kMacA = {0x02, 0, 0, 0, 0, 0x0a};
-const Mac kMacB = {0x02, 0, 0, 0, 0, 0x0b};
+constexpr uint16_t kMeterUp = 20, kMeterVf0 = 21, kMeterVf1 = 22;
+constexpr uint16_t kMeterSimVf0 = 1, kMeterSimVf1 = 2;
+const Mac kMeterMacA = {0x02, 0, 0, 0, 0, 0x0a};
+const Mac kMeterMacB = {0x02, 0, 0, 0, 0, 0x0b};
 
 struct MeteredTable {
   vfs::ManualClock clock;
@@ -28,23 +28,23 @@ struct MeteredTable {
   MeteredTable() {
     FlowTableOptions opt;
     opt.clock = &clock;
-    auto r = FlowTable::make({kUp, kVf0, kVf1}, opt);
+    auto r = FlowTable::make({kMeterUp, kMeterVf0, kMeterVf1}, opt);
     REQUIRE(r.ok());
     t = std::move(r.value());
   }
 };
 
 std::vector<uint8_t> frame_of(size_t len) {
-  return PacketBuilder().eth(kMacB, kMacA, 0x88b5).pad(len - 14).bytes();
+  return PacketBuilder().eth(kMeterMacB, kMeterMacA, 0x88b5).pad(len - 14).bytes();
 }
 
 Verdict send(FlowTable& t, size_t len) {
   TestFrame f(frame_of(len));
-  return t.classify(kSimVf0, f.buffer());
+  return t.classify(kMeterSimVf0, f.buffer());
 }
 
-const rte_flow_item_ethdev kFromVf0{kVf0};
-const rte_flow_action_ethdev kToVf1{kVf1};
+const rte_flow_item_ethdev kMeterFromVf0{kMeterVf0};
+const rte_flow_action_ethdev kMeterToVf1{kMeterVf1};
 
 // 1 MB/s: one byte of credit per microsecond. cbs 1000 bytes, ebs 500 bytes.
 constexpr MeterProfile kProfile{1'000'000, 1000, 500};
@@ -53,9 +53,9 @@ FlowHandle install_metered(FlowTable& t, uint32_t meter_id) {
   static rte_flow_action_meter conf;
   conf.mtr_id = meter_id;
   return must_install_rule(
-      t, transfer_attr(), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kFromVf0)},
+      t, transfer_attr(), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, &kMeterFromVf0)},
       {flow_action(RTE_FLOW_ACTION_TYPE_COUNT), flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
-       flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+       flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kMeterToVf1)});
 }
 
 }  // namespace
@@ -113,17 +113,17 @@ TEST_CASE("sim meters: one meter shared by two rules polices their sum") {
   REQUIRE(m.t->add_meter_profile(1, MeterProfile{1'000'000, 300, 0}).ok());
   REQUIRE(m.t->create_meter(1, 1).ok());
   rte_flow_action_meter conf{1};
-  const rte_flow_item_ethdev from_vf1{kVf1};
-  const rte_flow_action_ethdev to_up{kUp};
-  for (const rte_flow_item_ethdev* from : {&kFromVf0, &from_vf1})
+  const rte_flow_item_ethdev from_vf1{kMeterVf1};
+  const rte_flow_action_ethdev to_up{kMeterUp};
+  for (const rte_flow_item_ethdev* from : {&kMeterFromVf0, &from_vf1})
     must_install_rule(*m.t, transfer_attr(), {flow_item(RTE_FLOW_ITEM_TYPE_REPRESENTED_PORT, from)},
                       {flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
                        flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &to_up)});
   TestFrame a(frame_of(100)), b(frame_of(100)), c(frame_of(100)), d(frame_of(100));
-  CHECK(m.t->classify(kSimVf0, a.buffer()).kind == Verdict::Kind::forward);
-  CHECK(m.t->classify(kSimVf1, b.buffer()).kind == Verdict::Kind::forward);
-  CHECK(m.t->classify(kSimVf0, c.buffer()).kind == Verdict::Kind::forward);
-  CHECK(m.t->classify(kSimVf1, d.buffer()).kind == Verdict::Kind::drop);
+  CHECK(m.t->classify(kMeterSimVf0, a.buffer()).kind == Verdict::Kind::forward);
+  CHECK(m.t->classify(kMeterSimVf1, b.buffer()).kind == Verdict::Kind::forward);
+  CHECK(m.t->classify(kMeterSimVf0, c.buffer()).kind == Verdict::Kind::forward);
+  CHECK(m.t->classify(kMeterSimVf1, d.buffer()).kind == Verdict::Kind::drop);
 }
 
 TEST_CASE("sim meters: a red frame stops the rule: no jump, no later sample") {
@@ -132,9 +132,9 @@ TEST_CASE("sim meters: a red frame stops the rule: no jump, no later sample") {
   REQUIRE(m.t->create_meter(1, 1).ok());
   rte_flow_action_meter conf{1};
   const rte_flow_action_jump to_g1{1};
-  const rte_flow_action_ethdev rep_vf0{kVf0};
+  const rte_flow_action_ethdev rep_vf0{kMeterVf0};
   SampleConf before(1, {flow_action(RTE_FLOW_ACTION_TYPE_PORT_REPRESENTOR, &rep_vf0)});
-  SampleConf after(1, {flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+  SampleConf after(1, {flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kMeterToVf1)});
   must_install_rule(*m.t, transfer_attr(0), {},
                     {flow_action(RTE_FLOW_ACTION_TYPE_SAMPLE, &before.conf),
                      flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
@@ -143,7 +143,7 @@ TEST_CASE("sim meters: a red frame stops the rule: no jump, no later sample") {
   const FlowHandle g1 =
       must_install_rule(*m.t, transfer_attr(1), {},
                         {flow_action(RTE_FLOW_ACTION_TYPE_COUNT),
-                         flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+                         flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kMeterToVf1)});
 
   const Verdict green = send(*m.t, 100);
   CHECK(green.kind == Verdict::Kind::forward);
@@ -152,7 +152,7 @@ TEST_CASE("sim meters: a red frame stops the rule: no jump, no later sample") {
   CHECK(red.kind == Verdict::Kind::drop);
   CHECK(red.drop_reason == SimCounter::drop_meter);
   REQUIRE(red.n_mirror == 1);  // the sample before the meter copied it
-  CHECK(red.mirror[0].to == Destination{Destination::Kind::representor, kSimVf0});
+  CHECK(red.mirror[0].to == Destination{Destination::Kind::representor, kMeterSimVf0});
   CHECK(m.t->query_count(g1).value().packets == 1);
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("sim meters: refusals name the meter or profile") {
     rte_flow_action_meter conf{42};
     auto r = install_rule(t, transfer_attr(), {},
                           {flow_action(RTE_FLOW_ACTION_TYPE_METER, &conf),
-                           flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kToVf1)});
+                           flow_action(RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, &kMeterToVf1)});
     REQUIRE_FALSE(r.ok());
     check_flow_error(r.error(), EINVAL, RTE_FLOW_ERROR_TYPE_ACTION_CONF, "no meter 42");
     const rte_flow_item items[] = {flow_item(RTE_FLOW_ITEM_TYPE_END)};
@@ -224,7 +224,7 @@ TEST_CASE("sim meters: flush removes rules, meters and profiles; the backend fac
   vfs::ManualClock clock;
   FlowTableOptions topt;
   topt.clock = &clock;
-  auto made = FlowTable::make({kUp, kVf0, kVf1}, topt);
+  auto made = FlowTable::make({kMeterUp, kMeterVf0, kMeterVf1}, topt);
   REQUIRE(made.ok());
   std::mutex mu;
   SimFlowBackend nic(mu, *made.value(), ESwitchOptions{});
@@ -233,7 +233,7 @@ TEST_CASE("sim meters: flush removes rules, meters and profiles; the backend fac
   REQUIRE(b.create_meter(3, 1).ok());
   install_metered(*made.value(), 3);
   TestFrame f(frame_of(64));
-  CHECK(made.value()->classify(kSimVf0, f.buffer()).kind == Verdict::Kind::forward);
+  CHECK(made.value()->classify(kMeterSimVf0, f.buffer()).kind == Verdict::Kind::forward);
   auto st = b.read_meter_stats(3);
   REQUIRE(st.ok());
   CHECK(st.value().conform_packets == 1);

@@ -25,11 +25,11 @@ using namespace vfs::test;
 
 namespace {
 
-const Mac kMacA = {0x02, 0, 0, 0, 0x7a, 0x0a};
-const Mac kMacB = {0x02, 0, 0, 0, 0x7a, 0x0b};
+const Mac kTapMacA = {0x02, 0, 0, 0, 0x7a, 0x0a};
+const Mac kTapMacB = {0x02, 0, 0, 0, 0x7a, 0x0b};
 
-std::vector<uint8_t> nonce_frame(uint32_t nonce) {
-  return PacketBuilder().eth(kMacB, kMacA, 0x88b5).u32(0x76667377).u32(nonce).pad(52).bytes();
+std::vector<uint8_t> tap_nonce_frame(uint32_t nonce) {
+  return PacketBuilder().eth(kTapMacB, kTapMacA, 0x88b5).u32(0x76667377).u32(nonce).pad(52).bytes();
 }
 
 // The file side of a tap, as QEMU holds it.
@@ -168,10 +168,10 @@ TEST_CASE("sim eswitch: a tap VF wire carries the guest's frames both ways") {
   REQUIRE(s.sw->start().ok());
 
   TapGuest guest(vf1.wire);
-  REQUIRE(guest.send(nonce_frame(1)));
-  CHECK(representor_wait_for(vf1.ethdev_port, nonce_frame(1)).has_value());
-  REQUIRE(representor_send(vf1.ethdev_port, nonce_frame(2)));
-  CHECK(guest.wait_for(nonce_frame(2)));
+  REQUIRE(guest.send(tap_nonce_frame(1)));
+  CHECK(representor_wait_for(vf1.ethdev_port, tap_nonce_frame(1)).has_value());
+  REQUIRE(representor_send(vf1.ethdev_port, tap_nonce_frame(2)));
+  CHECK(guest.wait_for(tap_nonce_frame(2)));
 
   // A rule from the veth VF to the tap VF.
   const rte_flow_item_ethdev from_vf0{s.sw->ports()[1].ethdev_port};
@@ -185,6 +185,6 @@ TEST_CASE("sim eswitch: a tap VF wire carries the guest's frames both ways") {
   attr.transfer = 1;
   REQUIRE(s.sw->flows().create(attr, pattern, actions).ok());
   PacketSocket vm0(s.name + "vf0");
-  REQUIRE(vm0.send(nonce_frame(3)));
-  CHECK(guest.wait_for(nonce_frame(3)));
+  REQUIRE(vm0.send(tap_nonce_frame(3)));
+  CHECK(guest.wait_for(tap_nonce_frame(3)));
 }

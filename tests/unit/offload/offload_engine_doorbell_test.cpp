@@ -19,7 +19,7 @@ namespace {
 
 using WallClock = std::chrono::steady_clock;
 constexpr auto kDeadline = std::chrono::seconds(10);
-constexpr uint32_t kVeth1 = 3;
+constexpr uint32_t kVm1Veth = 3;
 
 std::shared_ptr<const offload::PolicySnapshot> one_veth_policy() {
   auto s = std::make_shared<offload::PolicySnapshot>();
@@ -27,7 +27,7 @@ std::shared_ptr<const offload::PolicySnapshot> one_veth_policy() {
   s->vlans.set(10);
   s->ports.resize(kVf1 + 1);
   s->ports[kUp] = offload::uplink_port_policy();
-  s->ports[kVf0] = offload::access_port_policy(kVeth1, 10, "vEthernet3 (vm1)");
+  s->ports[kVf0] = offload::access_port_policy(kVm1Veth, 10, "vEthernet3 (vm1)");
   return s;
 }
 

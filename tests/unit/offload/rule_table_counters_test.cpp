@@ -41,7 +41,7 @@ void check_not_less(const HwCounters& now, const HwCounters& before) {
 // vEthernet A on VF 0: an admit rule (rx) into its ACL chain: ACE 10 denies frames to
 // 0x0b, the implicit deny (seq 0) everything else but 0x0c, which is forwarded to VF 1
 // (vEthernet B's tx). A tagged frame is dropped in group 0 (reason vlan).
-struct Scene {
+struct CounterScene {
   offload::CompiledRule admit = admit_rule(kVf0, 0x0a, kVethA);
   offload::CompiledRule deny10 = ace_rule(kVf0, 10, 0x0b, kVethA);
   offload::CompiledRule permit20 = [] {
@@ -79,7 +79,7 @@ struct Scene {
 TEST_CASE("hardware counts land on the right vEthernet, reason and ACL entry") {
   SimNic n;
   n.rules->set_port_veths({{kVf0, kVethA}, {kVf1, kVethB}});
-  Scene s;
+  CounterScene s;
   n.rules->reconcile(s.all());
   for (const offload::RuleEntry& e : n.rules->entries()) REQUIRE(e.state == offload::RuleState::hw);
 
@@ -120,7 +120,7 @@ TEST_CASE("hardware counts land on the right vEthernet, reason and ACL entry") {
 TEST_CASE("counters never go backwards across rule replacement, detach and re-attach") {
   SimNic n;
   n.rules->set_port_veths({{kVf0, kVethA}, {kVf1, kVethB}});
-  Scene s;
+  CounterScene s;
   n.rules->reconcile(s.all());
   auto traffic = [&] {
     n.send_from_vf0(mac(0x0a), mac(0x0c));

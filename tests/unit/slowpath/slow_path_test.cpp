@@ -355,7 +355,7 @@ namespace {
 
 const test::Mac kServer = {0x52, 0x54, 0x00, 0x00, 0x00, 0xee};
 constexpr uint32_t kLeasedIp = 0x0a000032;  // 10.0.0.50
-const test::Ip4 kLeased = {10, 0, 0, 50};
+const test::Ip4 kLeasedBytes = {10, 0, 0, 50};
 
 test::DhcpSpec dhcp(uint8_t type) {
   test::DhcpSpec s;
@@ -363,9 +363,9 @@ test::DhcpSpec dhcp(uint8_t type) {
   s.chaddr = test::kMacA;
   return s;
 }
-test::DhcpSpec ack(uint32_t lease = 3600) {
+test::DhcpSpec dhcp_ack(uint32_t lease = 3600) {
   auto s = dhcp(5);
-  s.yiaddr = kLeased;
+  s.yiaddr = kLeasedBytes;
   s.lease = lease;
   return s;
 }
@@ -401,7 +401,7 @@ TEST_CASE("DHCP snooping: a spoofed source is dropped before the ACK and admitte
   CHECK(b.sent(2).empty());
 
   // The server's ACK comes in on the uplink, tagged; it is snooped and still delivered.
-  b.inject(0, test::server_reply(kServer, 10, ack()));
+  b.inject(0, test::server_reply(kServer, 10, dhcp_ack()));
   b.slow->poll_once();
   auto to_client = b.sent(1);
   REQUIRE(to_client.size() == 1);
@@ -413,7 +413,7 @@ TEST_CASE("DHCP snooping: a spoofed source is dropped before the ACK and admitte
   CHECK(ev[0].port == b.rp[1].port);
   CHECK(ev[0].vid == 10);
   CHECK(ev[0].mac == test::kMacA);
-  CHECK(ev[0].ip == kLeased);
+  CHECK(ev[0].ip == kLeasedBytes);
   CHECK(ev[0].lease_s == 3600);
   CHECK(b.slow->dhcp_bindings() == 1);
 
@@ -439,7 +439,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
   SlowPathBench b;
   guarded_client(b);
   auto bind = [&](uint32_t lease = 3600) {
-    b.inject(0, test::server_reply(kServer, 10, ack(lease)));
+    b.inject(0, test::server_reply(kServer, 10, dhcp_ack(lease)));
     b.slow->poll_once();
     b.sent(1);
     auto ev = events(b);
@@ -463,7 +463,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
   SUBCASE("RELEASE from the leased address") {
     bind();
     auto rel = dhcp(7);
-    rel.ciaddr = kLeased;
+    rel.ciaddr = kLeasedBytes;
     b.inject(1, test::client_message(kLeasedIp, rel));
     b.slow->poll_once();
     CHECK(dhcp_count(b, &slowpath::DhcpSnoopingCounters::releases) == 1);
@@ -472,7 +472,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
   SUBCASE("RELEASE of another client's lease (chaddr is not the sender) is ignored") {
     bind();
     auto rel = dhcp(7);
-    rel.ciaddr = kLeased;
+    rel.ciaddr = kLeasedBytes;
     rel.chaddr = kMacC;
     b.inject(1, test::udp_payload_frame(test::kBroadcast, test::kMacA, std::nullopt, kLeasedIp,
                                         0x0a0000fe, 68, 67, test::dhcp_message(rel)));
@@ -484,7 +484,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
   SUBCASE("DECLINE of the offered address") {
     bind();
     auto dec = dhcp(4);
-    dec.requested = kLeased;
+    dec.requested = kLeasedBytes;
     b.inject(1, test::client_message(0, dec));
     b.slow->poll_once();
     expect_unbound(slowpath::DhcpBindingEvent::decline);
@@ -522,7 +522,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
   }
   SUBCASE("a new lease for the client replaces its old address") {
     bind();
-    auto again = ack();
+    auto again = dhcp_ack();
     again.yiaddr = {10, 0, 0, 51};
     b.inject(0, test::server_reply(kServer, 10, again));
     b.slow->poll_once();
@@ -530,7 +530,7 @@ TEST_CASE("DHCP snooping: RELEASE, DECLINE and NAK unbind; a lease expires at it
     REQUIRE(ev.size() == 2);
     CHECK(ev[0].kind == slowpath::DhcpBindingEvent::unbound);
     CHECK(ev[0].cause == slowpath::DhcpBindingEvent::replaced);
-    CHECK(ev[0].ip == kLeased);
+    CHECK(ev[0].ip == kLeasedBytes);
     CHECK(ev[1].kind == slowpath::DhcpBindingEvent::bound);
     CHECK(b.slow->dhcp_bindings() == 1);
   }
@@ -543,16 +543,16 @@ TEST_CASE(
   guarded_client(b);
   // From the guarded VM (untrusted): dropped before anything looks at it.
   b.inject(1, test::udp_payload_frame(test::kBroadcast, test::kMacA, std::nullopt, 0, 0xffffffff,
-                                      67, 68, test::dhcp_message(ack())));
+                                      67, 68, test::dhcp_message(dhcp_ack())));
   // From an unguarded VM on the same VLAN (no snooping there): untrusted all the same.
   b.inject(2, test::udp_payload_frame(test::kMacA, test::kMacB, std::nullopt, 0x0a000002, kLeasedIp,
-                                      67, 68, test::dhcp_message(ack())));
+                                      67, 68, test::dhcp_message(dhcp_ack())));
   b.slow->poll_once();
   CHECK(b.drops(slowpath::DropReason::dhcp_snooping) == 1);
   CHECK(events(b).empty());
   CHECK(b.slow->dhcp_bindings() == 0);
   // From the uplink, but for a MAC no snooping vEthernet has.
-  auto other = ack();
+  auto other = dhcp_ack();
   other.chaddr = kMacC;
   b.inject(0, test::server_reply(kServer, 10, other));
   b.slow->poll_once();
@@ -566,7 +566,7 @@ TEST_CASE(
   SlowPathBench b;
   guarded_client(b);
   std::mt19937 rng(0xacc);
-  const auto good = test::server_reply(kServer, 10, ack());
+  const auto good = test::server_reply(kServer, 10, dhcp_ack());
   const size_t dhcp_off = 14 + 4 + 20 + 8;
   const uint64_t malformed0 = dhcp_count(b, &slowpath::DhcpSnoopingCounters::malformed);
   // Truncated inside the DHCP message (IP and UDP lengths left claiming the whole),
@@ -576,7 +576,7 @@ TEST_CASE(
     if (i % 2) {
       f.resize(dhcp_off + rng() % (f.size() - dhcp_off));
     } else {
-      const size_t udp_len = 8 + rng() % (test::dhcp_message(ack()).size());
+      const size_t udp_len = 8 + rng() % (test::dhcp_message(dhcp_ack()).size());
       f[18 + 20 + 4] = static_cast<uint8_t>(udp_len >> 8);
       f[18 + 20 + 5] = static_cast<uint8_t>(udp_len);
     }

@@ -17,7 +17,7 @@ std::string why(const R& r) {
   return r.ok() ? std::string() : r.error().message;
 }
 
-bool contains(const std::string& s, const std::string& part) {
+bool has_text(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
@@ -93,10 +93,10 @@ TEST_CASE("each domain file: the vfswitch interfaces, their VF and port-profile"
 TEST_CASE("malformed domain XML is an error that says where") {
   auto d = parse_domain_xml(domain_file("malformed.xml"));
   REQUIRE_FALSE(d.ok());
-  CHECK(contains(d.error().message, "malformed domain XML at byte"));
+  CHECK(has_text(d.error().message, "malformed domain XML at byte"));
   CHECK_FALSE(parse_domain_xml("").ok());
   CHECK_FALSE(parse_domain_xml("<network><name>x</name></network>").ok());
-  CHECK(contains(parse_domain_xml("<domain><uuid>x</uuid></domain>").error().message, "no <name>"));
+  CHECK(has_text(parse_domain_xml("<domain><uuid>x</uuid></domain>").error().message, "no <name>"));
   // Every prefix of a good file is refused or parsed without reading past its end.
   const std::string good = domain_file("several_nics.xml");
   for (size_t n = 0; n < good.size(); n += 7)
@@ -107,13 +107,13 @@ TEST_CASE("values that do not parse are errors naming the interface") {
   auto bad_mac = parse_domain_xml(
       domain_with("<interface type='ethernet'><mac address='52:54:00:zz:00:01'/></interface>"));
   REQUIRE_FALSE(bad_mac.ok());
-  CHECK(contains(bad_mac.error().message, "<interface> 0"));
-  CHECK(contains(bad_mac.error().message, "52:54:00:zz:00:01"));
+  CHECK(has_text(bad_mac.error().message, "<interface> 0"));
+  CHECK(has_text(bad_mac.error().message, "52:54:00:zz:00:01"));
   auto bad_pci =
       parse_domain_xml(domain_with("<interface type='hostdev'><source><address type='pci' "
                                    "bus='0x3' slot='0x40' function='0'/></source></interface>"));
   REQUIRE_FALSE(bad_pci.ok());
-  CHECK(contains(bad_pci.error().message, "slot='0x40'"));
+  CHECK(has_text(bad_pci.error().message, "slot='0x40'"));
   CHECK_FALSE(parse_domain_xml(domain_with("<interface type='hostdev'><source><address type='pci' "
                                            "bus='0x3' slot='1'/></source></interface>"))
                   .ok());
@@ -142,7 +142,7 @@ TEST_CASE("vfswitch metadata: by namespace URI, not by prefix; bad entries refus
     CHECK(got[0].profile == "web");
   }
   // The same local names in another namespace are not ours: no profile for a vfswitch wire.
-  CHECK(contains(
+  CHECK(has_text(
       refusal(
           domain_with(itf, "<o:port xmlns:o='urn:other' mac='52:54:00:00:00:01' profile='web'/>"),
           c),
@@ -161,7 +161,7 @@ TEST_CASE("vfswitch metadata: by namespace URI, not by prefix; bad entries refus
     INFO(md);
     auto d = parse_domain_xml(domain_with(itf, md));
     REQUIRE_FALSE(d.ok());
-    CHECK(contains(d.error().message, "vfswitch metadata"));
+    CHECK(has_text(d.error().message, "vfswitch metadata"));
   }
 }
 
@@ -173,9 +173,9 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
         refusal(domain_with("<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target "
                             "dev='vfsvf0'/></interface>"),
                 c);
-    CHECK(contains(why, "VM t1 interface 0"));
-    CHECK(contains(why, "wire vfsvf0"));
-    CHECK(contains(why, "names no port-profile"));
+    CHECK(has_text(why, "VM t1 interface 0"));
+    CHECK(has_text(why, "wire vfsvf0"));
+    CHECK(has_text(why, "names no port-profile"));
   }
   SUBCASE("802.1Qbh and metadata that disagree") {
     auto why = refusal(
@@ -185,7 +185,7 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
             "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' mac='52:54:00:00:00:01' "
             "profile='db'/>"),
         c);
-    CHECK(contains(why, "two port-profiles: web (802.1Qbh profileid) and db (vfswitch metadata)"));
+    CHECK(has_text(why, "two port-profiles: web (802.1Qbh profileid) and db (vfswitch metadata)"));
   }
   SUBCASE("a portgroup does not override a profileid libvirt merged from it") {
     auto got = ports_of(
@@ -205,8 +205,8 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
                             "<v:port xmlns:v='https://vfswitch.dev/xmlns/1' "
                             "mac='52:54:00:00:00:01' profile='web'/>"),
                 c);
-    CHECK(contains(why, "given to vfswitch by vfswitch metadata"));
-    CHECK(contains(why, "no PCI address, no target dev"));
+    CHECK(has_text(why, "given to vfswitch by vfswitch metadata"));
+    CHECK(has_text(why, "no PCI address, no target dev"));
   }
   SUBCASE("a vfswitch network on a VF of another PF") {
     auto why = refusal(
@@ -215,15 +215,15 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
                     "portgroup='web'/><source><address type='pci' domain='0' bus='5' slot='0' "
                     "function='1'/></source></interface>"),
         c);
-    CHECK(contains(why, "by network vfswitch"));
-    CHECK(contains(why, "no VF of this host's eSwitch"));
+    CHECK(has_text(why, "by network vfswitch"));
+    CHECK(has_text(why, "no VF of this host's eSwitch"));
   }
   SUBCASE("a vfswitch network without a portgroup or profile") {
     auto why = refusal(domain_with("<interface type='ethernet'><mac "
                                    "address='52:54:00:00:00:01'/><source network='vfswitch'/>"
                                    "<target dev='vfsvf1'/></interface>"),
                        c);
-    CHECK(contains(why, "without a portgroup"));
+    CHECK(has_text(why, "without a portgroup"));
   }
   SUBCASE("two interfaces on one VF") {
     const std::string qbh =
@@ -234,20 +234,20 @@ TEST_CASE("fail closed: what cannot be resolved refuses the domain, naming why")
                     "slot='0x10' function='1'/></source>" +
                     qbh + "</interface>"),
         c);
-    CHECK(contains(why, "interfaces 0 and 1 are both on VF 1"));
+    CHECK(has_text(why, "interfaces 0 and 1 are both on VF 1"));
   }
   SUBCASE("a hostdev VF with no PF configured is not ours; claimed, it is refused saying so") {
     HookConfig nopf = c;
     nopf.pf.clear();
     CHECK(ports_of(domain_file("hostdev_vf.xml"), nopf).empty());
     auto why = refusal(domain_file("network_portgroup.xml"), nopf);
-    CHECK(contains(why, "no PF is configured"));
+    CHECK(has_text(why, "no PF is configured"));
   }
   SUBCASE("a PF that is gone") {
     HookConfig gone = c;
     gone.pf = "ens9f9";
     auto why = refusal(domain_file("network_portgroup.xml"), gone);
-    CHECK(contains(why, "PF ens9f9 has no device"));
+    CHECK(has_text(why, "PF ens9f9 has no device"));
   }
 }
 
@@ -301,11 +301,11 @@ TEST_CASE("hook config: the shipped file, errors by line, environment overrides"
   CHECK(parse_hook_config("pf = ens1f0\nbogus = 1\n", "/etc/x.conf").error().message ==
         "/etc/x.conf:2: unknown setting 'bogus' (expected socket, timeout, pf, sim-name, network, "
         "log)");
-  CHECK(contains(parse_hook_config("timeout = 0\n", "f").error().message, "f:1: timeout '0'"));
-  CHECK(contains(parse_hook_config("timeout = soon\n", "f").error().message, "f:1:"));
+  CHECK(has_text(parse_hook_config("timeout = 0\n", "f").error().message, "f:1: timeout '0'"));
+  CHECK(has_text(parse_hook_config("timeout = soon\n", "f").error().message, "f:1:"));
   CHECK(
-      contains(parse_hook_config("pf\n", "f").error().message, "f:1: 'pf' is not 'name = value'"));
-  CHECK(contains(parse_hook_config("pf =\n", "f").error().message, "has no value"));
+      has_text(parse_hook_config("pf\n", "f").error().message, "f:1: 'pf' is not 'name = value'"));
+  CHECK(has_text(parse_hook_config("pf =\n", "f").error().message, "has no value"));
   CHECK_FALSE(parse_hook_config("pf = a/b\n", "f").ok());
 
   vfs::vsm::testing::TempDir tmp;
@@ -322,8 +322,8 @@ TEST_CASE("hook config: the shipped file, errors by line, environment overrides"
   CHECK(loaded->sim_name == "tq1");
   CHECK(loaded->timeout == std::chrono::seconds(9));
   env["VFSWITCH_HOOK_TIMEOUT"] = "-1";
-  CHECK(contains(load_hook_config(lookup).error().message, "VFSWITCH_HOOK_TIMEOUT"));
+  CHECK(has_text(load_hook_config(lookup).error().message, "VFSWITCH_HOOK_TIMEOUT"));
   env.erase("VFSWITCH_HOOK_TIMEOUT");
   env["VFSWITCH_HOOK_CONFIG"] = tmp / "missing.conf";
-  CHECK(contains(load_hook_config(lookup).error().message, "missing.conf"));
+  CHECK(has_text(load_hook_config(lookup).error().message, "missing.conf"));
 }

@@ -18,7 +18,7 @@ using vfs::vsm::testing::TestSwitch;
 
 namespace {
 
-struct Run {
+struct ToolRun {
   int status = -1;  // exit code
   std::string out;
   std::string err;
@@ -29,7 +29,7 @@ std::string tool(const char* name) {
   return std::filesystem::exists(p) ? p.string() : "";
 }
 
-Run run(const std::string& exe, std::vector<std::string> args, const std::string& input = "") {
+ToolRun run(const std::string& exe, std::vector<std::string> args, const std::string& input = "") {
   int in[2], out[2], err[2];
   REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
   REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
@@ -52,7 +52,7 @@ Run run(const std::string& exe, std::vector<std::string> args, const std::string
   if (!input.empty())
     CHECK(::write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
   ::close(in[1]);
-  Run r;
+  ToolRun r;
   pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open = 2;
   while (open > 0) {
@@ -76,8 +76,8 @@ Run run(const std::string& exe, std::vector<std::string> args, const std::string
   return r;
 }
 
-struct Served : TestSwitch {
-  Served() : sock(tmp / "vfswitchd.sock"), server(*supervisor, {sock, "", 1 << 20, 64}) {
+struct ServedSwitch : TestSwitch {
+  ServedSwitch() : sock(tmp / "vfswitchd.sock"), server(*supervisor, {sock, "", 1 << 20, 64}) {
     REQUIRE(server.start().ok());
   }
   std::string sock;
@@ -92,7 +92,7 @@ TEST_CASE("vfsw: -c, attach, detach, exit codes") {
     MESSAGE("vfsw is not built next to this test (VFS_UNIT_ONLY build): skipped");
     return;
   }
-  Served s;
+  ServedSwitch s;
   s.basic_config();
 
   auto r = run(vfsw, {"--socket", s.sock, "-c",
@@ -148,7 +148,7 @@ TEST_CASE("vfsw: the interactive prompt keeps its mode across lines") {
     MESSAGE("vfsw is not built next to this test (VFS_UNIT_ONLY build): skipped");
     return;
   }
-  Served s;
+  ServedSwitch s;
   auto r = run(vfsw, {"--socket", s.sock},
                "configure terminal\nvlan 42\nname answer\nbogus\nend\nshow vlan brief | include "
                "42\nexit\nshow version\n");
@@ -164,7 +164,7 @@ TEST_CASE("vfsw-dump: table, json and filters") {
     MESSAGE("vfsw-dump is not built next to this test (VFS_UNIT_ONLY build): skipped");
     return;
   }
-  Served s;
+  ServedSwitch s;
   s.basic_config();
   REQUIRE(s.supervisor->attach({0, "web", "vm1", "", ""}).ok());
   s.dataplane.set_rules(json::array({{{"veth", 1},
