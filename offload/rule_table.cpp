@@ -36,19 +36,18 @@ std::string rule_text(const RuleEntry& e) {
 
 std::string nic_words(const drivers::FlowError& err) { return err.to_error().message; }
 
-// Sorts v stably by key(v[i]) (a 64-bit key), in 16-bit digits from the lowest; digits
+// Sorts a stably by its keys (the pairs' first), in 16-bit digits from the lowest; digits
 // where every key agrees are skipped, so it costs a pass or three over a compact array,
 // not a comparison sort that reads an entry per comparison.
-template <typename T, typename KeyFn>
-void radix_sort(std::vector<T>& v, KeyFn key) {
-  if (v.size() < 2) return;
-  std::vector<std::pair<uint64_t, T>> a(v.size()), b(v.size());
+template <typename T>
+void radix_sort(std::vector<std::pair<uint64_t, T>>& a) {
+  if (a.size() < 2) return;
   uint64_t any = 0, all = ~uint64_t{0};
-  for (size_t i = 0; i < v.size(); ++i) {
-    a[i] = {key(v[i]), v[i]};
-    any |= a[i].first;
-    all &= a[i].first;
+  for (const auto& x : a) {
+    any |= x.first;
+    all &= x.first;
   }
+  std::vector<std::pair<uint64_t, T>> b(a.size());
   std::vector<uint32_t> count(1u << 16);
   for (unsigned shift = 0; shift < 64; shift += 16) {
     if ((((any ^ all) >> shift) & 0xffff) == 0) continue;  // the same digit everywhere
@@ -63,7 +62,6 @@ void radix_sort(std::vector<T>& v, KeyFn key) {
     for (const auto& x : a) b[count[(x.first >> shift) & 0xffff]++] = x;
     a.swap(b);
   }
-  for (size_t i = 0; i < v.size(); ++i) v[i] = a[i].second;
 }
 }  // namespace
 
@@ -99,7 +97,9 @@ std::string chain_name(ChainId c) {
 
 // ---- entries, their index and the chain index ----------------------------------------
 
-struct RuleTable::Node : RuleEntry {
+// The table's bookkeeping in front of the entry, so that it shares the entry's first
+// cache lines (offload/rule_table.h, RuleEntry).
+struct RuleTable::NodeHead {
   uint64_t hash = 0;           // hash_value(spec)
   uint32_t slot = 0;           // in all_
   uint32_t member_pos = 0;     // in its chain's members
@@ -111,6 +111,8 @@ struct RuleTable::Node : RuleEntry {
   bool fresh = false;                 // created by that batch, not yet linked
 };
 
+struct RuleTable::Node : NodeHead, RuleEntry {};
+
 const RuleEntry& RuleTable::Entries::iterator::operator*() const { return **p_; }
 
 RuleTable::~RuleTable() {
@@ -118,7 +120,7 @@ RuleTable::~RuleTable() {
 }
 
 RuleTable::NodePool::~NodePool() {
-  for (void* c : chunks_) ::operator delete(c);
+  for (const Chunk& c : chunks_) free_big(c.mem, c.bytes);
 }
 
 RuleTable::Node* RuleTable::NodePool::make() {
@@ -128,16 +130,14 @@ RuleTable::Node* RuleTable::NodePool::make() {
     return new (n) Node;
   }
   if (used_in_last_ == last_capacity_) {
-    const size_t bytes = chunks_.empty()
-                             ? kFirstChunkBytes
-                             : std::min(2 * last_capacity_ * sizeof(Node), kMaxChunkBytes);
-    void* c = ::operator new(bytes);
-    advise_huge_pages(c, bytes);
-    chunks_.push_back(c);
+    // Whole huge pages from 2 MiB on.
+    const size_t bytes =
+        chunks_.empty() ? kFirstChunkBytes : std::min(2 * chunks_.back().bytes, kMaxChunkBytes);
+    chunks_.push_back({alloc_big(bytes, BigFill::any), bytes});  // entries are constructed
     last_capacity_ = bytes / sizeof(Node);
     used_in_last_ = 0;
   }
-  return new (static_cast<Node*>(chunks_.back()) + used_in_last_++) Node;
+  return new (static_cast<Node*>(chunks_.back().mem) + used_in_last_++) Node;
 }
 
 void RuleTable::NodePool::destroy(Node* n) {
@@ -189,7 +189,7 @@ void RuleTable::Index::erase(const Node* n, uint64_t hash) {
 }
 
 void RuleTable::Index::clear() {
-  slots_.clear();
+  slots_ = Slots{};  // a new one when needed (BigAllocator: never grown back by resize)
   size_ = 0;
 }
 
@@ -200,11 +200,8 @@ void RuleTable::Index::reserve(size_t n) {
 }
 
 void RuleTable::Index::rehash(size_t slots) {
-  std::vector<Slot> old = std::move(slots_);
-  slots_ = {};
-  slots_.reserve(slots);  // advised before the first touch
-  advise_huge_pages(slots_.data(), slots * sizeof(Slot));
-  slots_.assign(slots, Slot{});
+  Slots old = std::move(slots_);
+  slots_ = Slots(slots);
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
     if (!s.node) continue;
@@ -241,12 +238,13 @@ void RuleTable::set_attributes(RuleEntry& e, const CompiledRule& r) {
   e.needs = r.needs;
 }
 
-void RuleTable::init_entry(Node& e) {
+void RuleTable::attribute_counters(Node& e) const {
   // Frames a rule hands to the slow path are counted there (its rx), not twice.
   e.counts_rx =
       e.spec.group == kGroupIngress && e.spec.match.in_port && *e.spec.match.in_port == e.port &&
       std::none_of(e.spec.actions.begin(), e.spec.actions.end(),
                    [](const RuleAction& a) { return a.kind == ActionKind::to_slow_path; });
+  e.tx_veths.clear();
   for (const auto& a : e.spec.actions) {
     if (a.kind != ActionKind::port && a.kind != ActionKind::mirror) continue;
     uint32_t v = 0;
@@ -257,9 +255,24 @@ void RuleTable::init_entry(Node& e) {
     if (v != 0 && std::find(e.tx_veths.begin(), e.tx_veths.end(), v) == e.tx_veths.end())
       e.tx_veths.push_back(v);
   }
+}
+
+void RuleTable::init_entry(Node& e) {
   e.fresh = false;
   e.src = nullptr;
   link(e);
+}
+
+RuleTable::Chain& RuleTable::chain_at(ChainId c) {
+  if (last_chain_ && last_chain_id_ == c) return *last_chain_;
+  last_chain_ = &chains_[c];
+  last_chain_id_ = c;
+  return *last_chain_;
+}
+
+void RuleTable::erase_chain(std::unordered_map<ChainId, Chain>::iterator it) {
+  if (last_chain_ == &it->second) last_chain_ = nullptr;
+  chains_.erase(it);
 }
 
 RuleTable::Chain* RuleTable::chain_of(ChainId c) {
@@ -269,9 +282,9 @@ RuleTable::Chain* RuleTable::chain_of(ChainId c) {
 
 void RuleTable::link(RuleEntry& re) {
   Node& e = static_cast<Node&>(re);
-  for (ChainId c : e.needs) chains_[c].needers.push_back(&e);
+  for (ChainId c : e.needs) chain_at(c).needers.push_back(&e);
   if (e.chain == kNoChain) return;
-  Chain& ch = chains_[e.chain];
+  Chain& ch = chain_at(e.chain);
   e.member_of = &ch;
   e.member_pos = static_cast<uint32_t>(ch.members.size());
   ch.members.push_back(&e);
@@ -301,7 +314,7 @@ void RuleTable::unlink(RuleEntry& re) {
         *f = v.back();
         v.pop_back();
       }
-      if (it->second.members.empty() && v.empty()) chains_.erase(it);
+      if (it->second.members.empty() && v.empty()) erase_chain(it);
     }
   }
   if (e.chain == kNoChain) return;
@@ -314,7 +327,7 @@ void RuleTable::unlink(RuleEntry& re) {
       m.pop_back();
       if (e.state == RuleState::hw) --it->second.in_hw;
     }
-    if (m.empty() && it->second.needers.empty()) chains_.erase(it);
+    if (m.empty() && it->second.needers.empty()) erase_chain(it);
   }
 }
 
@@ -405,12 +418,17 @@ void RuleTable::put_in(RuleEntry& e) {
     return;
   }
   e.handle = res.value();
+  // A pending entry is new or was taken out of the NIC: nothing of a refusal is left
+  // (cleared when it went in) and its COUNT reads are reset (take_out), so its colder
+  // lines stay untouched.
+  if (e.state != RuleState::pending) {
+    e.reason.clear();
+    e.nic_errno = 0;
+    e.attempts = 0;
+    e.retry_at_ns = 0;
+    e.hw_packets = e.hw_bytes = 0;
+  }
   e.state = RuleState::hw;
-  e.reason.clear();
-  e.nic_errno = 0;
-  e.attempts = 0;
-  e.retry_at_ns = 0;
-  e.hw_packets = e.hw_bytes = 0;
   if (!held_.empty()) held_.erase(&e);
   if (!refused_.empty()) refused_.erase(&e);
   if (e.chain == kNoChain) return;
@@ -556,6 +574,7 @@ const RuleEntry& RuleTable::acquire(const CompiledRule& r) {
   }
   Node* n = create_node(r, RuleSpec(r.spec), h, 1);
   set_attributes(*n, r);
+  attribute_counters(*n);
   init_entry(*n);
   put_in(*n);
   if (n->chain != kNoChain) refresh_reasons();  // its needers' reasons name it
@@ -621,7 +640,10 @@ void RuleTable::reconcile(const std::vector<CompiledRule>& desired,
     n->src = nullptr;
     b.counted.push_back(n);
   }
-  for (Node* n : b.fresh) set_attributes(*n, *n->src);
+  for (Node* n : b.fresh) {
+    set_attributes(*n, *n->src);
+    attribute_counters(*n);
+  }
   commit(b, &meters);
 }
 
@@ -661,6 +683,7 @@ const RuleEntry& RuleTable::stage_add(CompiledRule&& r, uint64_t h) {
   }
   if (n->fresh) {  // its attributes are its own until commit links it
     set_attributes(*n, r);
+    attribute_counters(*n);  // now, while its spec is in the cache
     n->src = nullptr;
     ++n->refs;
     return *n;
@@ -721,8 +744,18 @@ void RuleTable::commit(Batch& b, const std::vector<CompiledMeter>* meters) {
     }
   }
 
+  // What goes in, by group and priority, as the NIC's capacity is used up: a hairpin drop
+  // (group 4 priority 0) goes in before the forwards it guards, so a full NIC refuses the
+  // forward. The rules that need no chain first. Stable, as the order they were listed in
+  // decides among equals. Keyed while each entry is in the cache.
+  using Placed = std::vector<std::pair<uint64_t, RuleEntry*>>;
+  Placed first, later;  // needing no chain, needing chains
+  auto to_put = [&first, &later](RuleEntry* e) {
+    (e->needs.empty() ? first : later)
+        .push_back({uint64_t{e->spec.group} << 32 | e->spec.priority, e});
+  };
+
   // 3. Kept rules: refs, and what their counters are attributed to.
-  std::vector<RuleEntry*> to_put;
   for (Node* n : kept) {
     RuleEntry& e = *n;
     e.refs = n->pending;
@@ -747,39 +780,45 @@ void RuleTable::commit(Batch& b, const std::vector<CompiledMeter>* meters) {
       e.chain = r.chain;
       e.needs = r.needs;
       link(e);
-      to_put.push_back(&e);
+      to_put(&e);
     }
   }
 
   // 4. New rules: every one joins its chains first (so their needers are out), then
   // members go in before the rules that need them.
-  for (Node* n : b.fresh) {
-    init_entry(*n);
-    to_put.push_back(n);
-  }
-  // By group and priority, as the NIC's capacity is used up: a hairpin drop (group 4
-  // priority 0) goes in before the forwards it guards, so a full NIC refuses the forward.
-  // Then the rules that need no chain first. Stable, as the order they were listed in
-  // decides among equals.
-  const auto needers = std::stable_partition(to_put.begin(), to_put.end(),
-                                             [](const RuleEntry* e) { return e->needs.empty(); });
-  std::vector<RuleEntry*> rest(needers, to_put.end());
-  to_put.erase(needers, to_put.end());
-  auto by_place = [](const RuleEntry* e) {
-    return uint64_t{e->spec.group} << 32 | e->spec.priority;
-  };
-  radix_sort(to_put, by_place);
-  radix_sort(rest, by_place);
-  to_put.insert(to_put.end(), rest.begin(), rest.end());
-  // In this order the entries are scattered: start loading the next ones' lines early.
+  // The entries were written while staging and have left the cache since: load the lines
+  // init_entry() reads (its chains, in NodeHead and after the spec) a few entries ahead.
   constexpr size_t kAhead = 4;
-  for (size_t i = 0; i < to_put.size(); ++i) {
-    if (i + 2 * kAhead < to_put.size()) {
-      const auto* p = reinterpret_cast<const char*>(to_put[i + 2 * kAhead]);
-      for (size_t line = 0; line < sizeof(Node); line += 64) __builtin_prefetch(p + line);
+  for (size_t i = 0; i < b.fresh.size(); ++i) {
+    if (i + kAhead < b.fresh.size()) {
+      const Node* ahead = b.fresh[i + kAhead];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(&ahead->needs);
     }
-    if (i + kAhead < to_put.size()) __builtin_prefetch(to_put[i + kAhead]->spec.actions.data());
-    put_in(*to_put[i]);
+    init_entry(*b.fresh[i]);
+    to_put(b.fresh[i]);
+  }
+  radix_sort(first);
+  radix_sort(later);
+  first.insert(first.end(), later.begin(), later.end());
+  later = Placed{};
+  // In this order the entries are scattered: start loading the next ones' lines early,
+  // those put_in() reads (the bookkeeping, the spec, up to the chains it needs), then,
+  // once an entry's first line is in, the chain it completes.
+  for (size_t i = 0; i < first.size(); ++i) {
+    if (i + 2 * kAhead < first.size()) {
+      const Node* n = static_cast<const Node*>(first[i + 2 * kAhead].second);
+      const auto* p = reinterpret_cast<const char*>(n);
+      const auto* end = reinterpret_cast<const char*>(&n->needs + 1);
+      for (; p < end; p += 64) __builtin_prefetch(p);
+      __builtin_prefetch(end - 1);
+    }
+    if (i + kAhead < first.size()) {
+      const Node* n = static_cast<const Node*>(first[i + kAhead].second);
+      __builtin_prefetch(n->spec.actions.data());
+      if (n->member_of) __builtin_prefetch(n->member_of);
+    }
+    put_in(*first[i].second);
   }
   settle();
   refresh_reasons();
@@ -795,6 +834,7 @@ void RuleTable::clear() {
   }
   meters_.clear();
   chains_.clear();
+  last_chain_ = nullptr;
   held_.clear();
   refused_.clear();
   refused_for_good_.clear();

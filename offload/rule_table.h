@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/huge_pages.h"
 #include "drivers/flow_backend.h"
 #include "offload/hw_counters.h"
 #include "offload/rule_compiler.h"
@@ -53,6 +54,9 @@ const char* rule_state_name(RuleState s);
 std::string chain_name(ChainId c);
 
 // The small fields sit together: one entry per rule, so padding is paid 100,000 times.
+// What putting a rule in the NIC reads and writes comes first (with the rule table's own
+// bookkeeping, the entry's first five cache lines), the counters and the refusal's words
+// last: a batch of 100,000 rules goes in at a cache miss per line it touches.
 struct RuleEntry {
   RuleSpec spec;
   uint32_t veth = 0;
@@ -61,29 +65,30 @@ struct RuleEntry {
   RuleState state = RuleState::pending;
   uint32_t ace_seq = 0;
   ChainId chain = kNoChain;
-  std::string acl;
+  drivers::FlowHandle handle{};
   std::vector<ChainId> needs;
+  uint32_t refs = 0;
 
-  std::string reason;      // the NIC's words, or what holds the rule back, when not in hw
   int nic_errno = 0;       // the NIC's refusal (0: not refused, e.g. held back by a chain)
   bool counts_rx = false;  // counter attribution: group 0 rule matching the owner's port
-  drivers::FlowHandle handle{};
-  uint64_t packets = 0;  // COUNT over every installation of this entry
-  uint64_t bytes = 0;
-  uint64_t last_hit_ns = 0;  // last poll that saw the counter move
-  uint32_t refs = 0;
 
   // Retry bookkeeping.
   uint32_t attempts = 0;        // consecutive transient refusals
   uint64_t retry_at_ns = 0;     // transient refusals: not before
   uint64_t refused_at_gen = 0;  // ENOSPC: the destroy generation it was refused at
 
-  // Counter attribution, fixed at creation (and counts_rx above).
-  std::vector<uint32_t> tx_veths;  // vEthernets its outputs / mirrors deliver to
+  std::string reason;  // the NIC's words, or what holds the rule back, when not in hw
+  std::string acl;
 
+  uint64_t packets = 0;  // COUNT over every installation of this entry
+  uint64_t bytes = 0;
+  uint64_t last_hit_ns = 0;  // last poll that saw the counter move
   // The current installation's COUNT as last read.
   uint64_t hw_packets = 0;
   uint64_t hw_bytes = 0;
+
+  // Counter attribution, fixed at creation (and counts_rx above).
+  std::vector<uint32_t> tx_veths;  // vEthernets its outputs / mirrors deliver to
 };
 
 struct MeterEntry {
@@ -97,6 +102,7 @@ struct MeterEntry {
 };
 
 class RuleTable {
+  struct NodeHead;
   struct Node;
 
  public:
@@ -225,7 +231,9 @@ class RuleTable {
       Node* node = nullptr;
     };
     void rehash(size_t slots);
-    std::vector<Slot> slots_;
+    // Big ones on huge pages (base/huge_pages.h).
+    using Slots = std::vector<Slot, BigAllocator<Slot>>;
+    Slots slots_;
     size_t size_ = 0;
   };
   // The entries' memory: chunks that never move, a freed entry's place reused by the next
@@ -244,7 +252,11 @@ class RuleTable {
     // pages back (base/huge_pages.h).
     static constexpr size_t kFirstChunkBytes = 16 << 10;
     static constexpr size_t kMaxChunkBytes = 8 << 20;
-    std::vector<void*> chunks_;
+    struct Chunk {
+      void* mem;
+      size_t bytes;
+    };
+    std::vector<Chunk> chunks_;
     std::vector<Node*> free_;
     size_t last_capacity_ = 0;  // places in chunks_.back()
     size_t used_in_last_ = 0;   // of which taken
@@ -259,7 +271,9 @@ class RuleTable {
   Node* create_node(const CompiledRule& r, RuleSpec&& spec, uint64_t hash, uint32_t refs);
   const RuleEntry& stage_add(CompiledRule&& r, uint64_t hash);
   static void set_attributes(RuleEntry& e, const CompiledRule& r);
-  // Counter attribution and the chain index, once the entry's attributes are set.
+  // Counter attribution (counts_rx, tx_veths), from the entry's spec and attributes.
+  void attribute_counters(Node& n) const;
+  // The chain index, once the entry's attributes are set and its counters attributed.
   void init_entry(Node& n);
   void count_in(Node* n);
   void erase_entry(Node* n);
@@ -267,6 +281,9 @@ class RuleTable {
   void link(RuleEntry& e);
   void unlink(RuleEntry& e);
   Chain* chain_of(ChainId c);
+  // chains_[c], made if missing; one lookup for a run of rules of one chain.
+  Chain& chain_at(ChainId c);
+  void erase_chain(std::unordered_map<ChainId, Chain>::iterator it);
   bool chain_complete(ChainId c) const;
   std::string chain_reason(ChainId c) const;
   // Why e may not go in now ("" = it may).
@@ -301,6 +318,8 @@ class RuleTable {
   Batch staged_;        // the update being staged
   std::map<uint32_t, MeterEntry> meters_;
   std::unordered_map<ChainId, Chain> chains_;
+  Chain* last_chain_ = nullptr;  // chains_[last_chain_id_] (map values do not move)
+  ChainId last_chain_id_ = kNoChain;
   std::set<RuleEntry*> held_;     // state sw because of a chain or a meter
   std::set<RuleEntry*> refused_;  // refused for a reason worth retrying
   // Specs the NIC called unsupported or malformed: not asked again (bounded).

@@ -1,6 +1,7 @@
 #include "drivers/sim/sim_classifier.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "base/huge_pages.h"
 
@@ -10,10 +11,7 @@ namespace vfs::drivers::sim {
 
 void Subtable::grow() {
   const size_t n = std::max<size_t>(16, slots_.size() * 2);
-  std::vector<Slot> old;
-  old.reserve(n);  // advised before the first touch
-  advise_huge_pages(old.data(), n * sizeof(Slot));
-  old.resize(n);
+  Slots old(n);
   old.swap(slots_);
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
@@ -47,9 +45,8 @@ void Subtable::update_best() {
   best_ = priorities_.empty() ? UINT32_MAX : priorities_.front().first;
 }
 
-bool Subtable::insert(Rule* r) {
+bool Subtable::insert(Rule* r, uint64_t h) {
   if ((used_ + 1) * 2 > slots_.size()) grow();
-  const uint64_t h = key_hash(r->key, shape_.key_len);
   const size_t mask = slots_.size() - 1;
   // In a big table the slot is a cache miss: start the load before the bookkeeping.
   __builtin_prefetch(&slots_[h & mask], 1);
@@ -127,12 +124,42 @@ void Classifier::sort_order(Group& g) {
   });
 }
 
-void Classifier::insert(Rule* r, const MatchShape& shape) {
-  std::unique_ptr<Group>& gp = groups_[r->group];
-  if (!gp) gp = std::make_unique<Group>();
+Classifier::Group* Classifier::find_group(uint32_t group) {
+  if (last_group_ && last_group_id_ == group) return last_group_;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return nullptr;
+  last_group_ = it->second.get();
+  last_group_id_ = group;
+  return last_group_;
+}
+
+Classifier::InsertHint Classifier::prepare(const Rule& r, const MatchShape& shape) {
+  const Group* g = find_group(r.group);
+  Subtable* st = g ? last_of_shape(*g, shape) : nullptr;
+  if (!st) return {};
+  const uint64_t h = key_hash(r.key, shape.key_len);
+  st->prefetch(h);
+  return {st, h};
+}
+
+void Classifier::insert(Rule* r, const MatchShape& shape) { insert(r, shape, InsertHint{}); }
+
+void Classifier::insert(Rule* r, const MatchShape& shape, const InsertHint& hint) {
+  Group* gp = find_group(r->group);
+  if (!gp) {
+    std::unique_ptr<Group>& owned = groups_[r->group];
+    owned = std::make_unique<Group>();
+    gp = owned.get();
+    last_group_ = gp;
+    last_group_id_ = r->group;
+  }
   Group& g = *gp;
-  Subtable* st =
-      g.last && g.last->shape().hash == shape.hash && g.last->shape() == shape ? g.last : nullptr;
+  Subtable* st = hint.subtable;
+  if (st) {
+    if (st != g.last) throw std::logic_error("Classifier::insert: stale hint");
+  } else {
+    st = last_of_shape(g, shape);
+  }
   if (!st) {
     auto [from, to] = g.by_shape.equal_range(shape.hash);
     for (auto it = from; it != to; ++it)
@@ -148,7 +175,7 @@ void Classifier::insert(Rule* r, const MatchShape& shape) {
     g.order.push_back(st);
   }
   g.last = st;
-  if (st->insert(r)) sort_order(g);
+  if (st->insert(r, hint.subtable ? hint.key_hash : key_hash(r->key, shape.key_len))) sort_order(g);
   if (kind_ == ClassifierKind::linear) g.all.push_back(r);
   ++g.size;
 }
@@ -167,6 +194,7 @@ void Classifier::erase(Rule* r) {
     }
   }
   if (--g.size == 0) {
+    if (last_group_ == &g) last_group_ = nullptr;
     groups_.erase(git);
     return;
   }
@@ -186,7 +214,10 @@ void Classifier::erase(Rule* r) {
   }
 }
 
-void Classifier::clear() { groups_.clear(); }
+void Classifier::clear() {
+  groups_.clear();
+  last_group_ = nullptr;
+}
 
 size_t Classifier::subtables(uint32_t group) const {
   auto it = groups_.find(group);

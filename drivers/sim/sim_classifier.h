@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/huge_pages.h"
 #include "drivers/sim/sim_match.h"
 #include "drivers/sim/sim_rule.h"
 
@@ -43,8 +44,12 @@ class Subtable {
       if (s.hash == h && key_equal(s.head->key, k, shape_.key_len)) return s.head;
     }
   }
-  // True if the best priority changed.
-  bool insert(Rule* r);
+  // True if the best priority changed. h = key_hash(r->key, shape().key_len).
+  bool insert(Rule* r, uint64_t h);
+  // Starts loading the slot where a key of hash h is probed first.
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)], 1);
+  }
   bool erase(Rule* r);
 
  private:
@@ -56,9 +61,12 @@ class Subtable {
   void remove_slot(size_t i);
   void update_best();
 
+  // Big ones on huge pages (base/huge_pages.h).
+  using Slots = std::vector<Slot, BigAllocator<Slot>>;
+
   MatchShape shape_;
-  std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
-  size_t used_ = 0;          // slots in use
+  Slots slots_;      // open addressing, linear probing, power-of-two size
+  size_t used_ = 0;  // slots in use
   size_t rules_ = 0;
   std::vector<std::pair<uint32_t, uint32_t>> priorities_;  // (priority, rules), sorted
   uint32_t best_ = UINT32_MAX;
@@ -71,7 +79,17 @@ class Classifier {
   Classifier(const Classifier&) = delete;
   Classifier& operator=(const Classifier&) = delete;
 
-  // r->group, priority, seq and key are set; shape is its pattern's (finished).
+  // Where insert() will put a rule, found ahead by prepare() so that the load of its slot
+  // overlaps the caller's other work. Valid until the classifier next changes.
+  struct InsertHint {
+    Subtable* subtable = nullptr;  // nullptr: insert() looks it up
+    uint64_t key_hash = 0;
+  };
+  // r->group and key are set; shape is its pattern's (finished). Changes nothing.
+  InsertHint prepare(const Rule& r, const MatchShape& shape);
+  // r->group, priority, seq and key are set; shape is its pattern's (finished); hint is
+  // prepare()'s for this rule.
+  void insert(Rule* r, const MatchShape& shape, const InsertHint& hint);
   void insert(Rule* r, const MatchShape& shape);
   void erase(Rule* r);
   void clear();
@@ -98,9 +116,18 @@ class Classifier {
   Rule* lookup_linear(const Group& g, uint16_t in_port, const Layout& l, const uint8_t* p,
                       uint32_t len) const;
   static void sort_order(Group& g);
+  // The group, looked up once for a run of rules of one group (nullptr: none yet).
+  Group* find_group(uint32_t group);
+  // g.last when it has this shape.
+  static Subtable* last_of_shape(const Group& g, const MatchShape& shape) {
+    return g.last && g.last->shape().hash == shape.hash && g.last->shape() == shape ? g.last
+                                                                                    : nullptr;
+  }
 
   ClassifierKind kind_;
   std::unordered_map<uint32_t, std::unique_ptr<Group>> groups_;
+  Group* last_group_ = nullptr;  // groups_[last_group_id_], or nullptr
+  uint32_t last_group_id_ = 0;
 };
 
 }  // namespace vfs::drivers::sim

@@ -116,6 +116,7 @@ struct FlowTable::Impl {
   MeterTable meters;
   Classifier classifier;
   RuleStore rules;
+  MatchShape shape;  // create()'s, reused: a shape is a few cache lines to clear
   uint64_t next_seq = 1;
   std::array<uint8_t, kWindowHead + kWindowMax> window{};
   std::array<std::array<uint8_t, kWindowHead + kWindowMax>, kMaxSnapshots> snapshots{};
@@ -188,8 +189,16 @@ FlowResult<FlowHandle> FlowTable::create(const rte_flow_attr& attr, const rte_fl
   Impl& m = *impl_;
   // Compiled in place: a refused rule gives its slot back.
   Rule* rule = m.rules.acquire();
-  MatchShape shape;
-  if (auto st = compile_rule(m.context(), attr, pattern, actions, *rule, shape); !st) {
+  MatchShape& shape = m.shape;
+  const CompileContext cx = m.context();
+  bool vlan_matched = false;
+  if (auto st = compile_match(cx, attr, pattern, *rule, shape, vlan_matched); !st) {
+    m.rules.release(rule);
+    return st.error();
+  }
+  // The rule's slot in its subtable starts loading while the actions compile.
+  const Classifier::InsertHint hint = m.classifier.prepare(*rule, shape);
+  if (auto st = compile_rule_actions(cx, attr, actions, vlan_matched, *rule); !st) {
     m.rules.release(rule);
     return st.error();
   }
@@ -199,7 +208,7 @@ FlowResult<FlowHandle> FlowTable::create(const rte_flow_attr& attr, const rte_fl
   }
   rule->seq = m.next_seq++;
   if (Meter* mt = rule->meter()) ++mt->rules;
-  m.classifier.insert(rule, shape);
+  m.classifier.insert(rule, shape, hint);
   return FlowHandle{rule->id};
 }
 

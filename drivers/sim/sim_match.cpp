@@ -1,6 +1,7 @@
 #include "drivers/sim/sim_match.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace vfs::drivers::sim {
 namespace {
@@ -85,11 +86,13 @@ void MatchShape::finish() {
   hash = h;
 }
 
+// A step has no padding, so its bytes compare as its fields do: one memcmp for the steps
+// rather than one per field and mask (the classifier compares a shape per insert).
+static_assert(std::has_unique_object_representations_v<StepShape>);
+
 bool MatchShape::operator==(const MatchShape& o) const {
   if (port != o.port || n_steps != o.n_steps) return false;
-  for (unsigned i = 0; i < n_steps; ++i)
-    if (!(steps[i] == o.steps[i])) return false;
-  return true;
+  return std::memcmp(steps.data(), o.steps.data(), n_steps * sizeof(StepShape)) == 0;
 }
 
 uint64_t key_hash(const MatchKey& k, unsigned key_len) {

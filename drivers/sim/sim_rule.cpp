@@ -28,8 +28,7 @@ void Rule::set_actions(const RuleActions& a) {
 
 RuleStore::~RuleStore() {
   for (uint32_t slot = 0; slot < next_slot_; ++slot) at(slot).~Rule();
-  for (size_t c = 0; c < chunks_.size(); ++c)
-    ::operator delete (chunks_[c], std::align_val_t{alignof(Rule)});
+  for (size_t c = 0; c < chunks_.size(); ++c) free_big(chunks_[c], chunk_bytes(c));
 }
 
 Rule* RuleStore::acquire() {
@@ -43,10 +42,8 @@ Rule* RuleStore::acquire() {
     slot = next_slot_++;
     const uint32_t c = chunk_of(slot);
     if (c == chunks_.size()) {
-      const size_t bytes = size_t{c == 0 ? kFirstChunk : chunk_start(c)} * sizeof(Rule);
-      void* mem = ::operator new (bytes, std::align_val_t{alignof(Rule)});
-      advise_huge_pages(mem, bytes);
-      chunks_.push_back(static_cast<Rule*>(mem));
+      // Rules are constructed as their slots are handed out.
+      chunks_.push_back(static_cast<Rule*>(alloc_big(chunk_bytes(c), BigFill::any)));
     }
     new (&at(slot)) Rule;
   }

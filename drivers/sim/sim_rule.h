@@ -135,6 +135,10 @@ class RuleStore {
   static uint32_t chunk_start(uint32_t chunk) {
     return chunk == 0 ? 0 : kFirstChunk << (chunk - 1);
   }
+  // Whole huge pages from 2 MiB on (base/huge_pages.h).
+  static size_t chunk_bytes(uint32_t chunk) {
+    return size_t{chunk == 0 ? kFirstChunk : chunk_start(chunk)} * sizeof(Rule);
+  }
   // A free slot's rule has id 0.
   Rule& at(uint32_t slot) const {
     const uint32_t c = chunk_of(slot);

@@ -1,6 +1,7 @@
 #include "drivers/sim/sim_rule_compiler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -73,13 +74,24 @@ std::array<uint8_t, 28> arp_wire(const rte_flow_item_arp_eth_ipv4& a) {
 
 using Values = std::array<uint8_t, kMaxHeader>;
 
-// Branch-free on purpose: this loop is most of a rule's compile time.
-void set_compare(StepShape& s, Values& value, const uint8_t* spec, const uint8_t* mask,
-                 unsigned n) {
-  std::memcpy(s.mask.data(), mask, n);
-  for (unsigned i = 0; i < n; ++i) value[i] = spec[i] & mask[i];
-  unsigned len = n;
-  while (len > 0 && mask[len - 1] == 0) --len;
+// Word by word and branch-free on purpose: this is most of a rule's compile time. N is
+// the header's fixed size, so that the copies and the loop unroll.
+template <unsigned N>
+void set_compare(StepShape& s, Values& value, const uint8_t* spec, const uint8_t* mask) {
+  static_assert(N <= kMaxHeader);
+  constexpr unsigned kWords = (N + 7) / 8;
+  uint64_t v[kWords] = {}, m[kWords] = {};  // bytes past N stay zero
+  std::memcpy(v, spec, N);
+  std::memcpy(m, mask, N);
+  std::memcpy(s.mask.data(), mask, N);
+  unsigned len = 0;  // up to the last byte the mask keeps
+  for (unsigned i = 0; i < kWords; ++i) {
+    v[i] &= m[i];
+    static_assert(std::endian::native == std::endian::little);
+    // The highest set bit is in the word's last nonzero byte.
+    if (m[i]) len = 8 * i + (63 - static_cast<unsigned>(__builtin_clzll(m[i]))) / 8 + 1;
+  }
+  std::memcpy(value.data(), v, N);
   s.cmp_len = static_cast<uint8_t>(len);
 }
 
@@ -93,8 +105,8 @@ int sim_port(const CompileContext& cx, uint32_t ethdev) {
   return p == kNoSimPort ? -1 : p;
 }
 
-bool listed(const std::vector<int>& v, int t) {
-  return std::find(v.begin(), v.end(), t) != v.end();
+inline bool listed(const std::vector<int>& v, int t) {
+  return !v.empty() && std::find(v.begin(), v.end(), t) != v.end();
 }
 
 // What the previous pattern item says the next header is (fully masked fields only).
@@ -211,7 +223,7 @@ FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* patter
           const auto* spec = static_cast<const rte_flow_item_eth*>(it.spec);
           const auto* m = static_cast<const rte_flow_item_eth*>(it.mask);
           const uint8_t* mb = m ? reinterpret_cast<const uint8_t*>(&m->hdr) : kEthMask.data();
-          set_compare(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb, 14);
+          set_compare<14>(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb);
           if (m && m->reserved)
             return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_MASK,
                               "sim: item ETH: reserved mask bits set");
@@ -249,7 +261,7 @@ FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* patter
           const auto* spec = static_cast<const rte_flow_item_vlan*>(it.spec);
           const auto* m = static_cast<const rte_flow_item_vlan*>(it.mask);
           const uint8_t* mb = m ? reinterpret_cast<const uint8_t*>(&m->hdr) : kVlanMask.data();
-          set_compare(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb, 4);
+          set_compare<4>(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb);
           if (m && m->reserved)
             return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_MASK,
                               "sim: item VLAN: reserved mask bits set");
@@ -285,7 +297,7 @@ FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* patter
             const auto* spec = static_cast<const rte_flow_item_ipv4*>(it.spec);
             const auto* m = static_cast<const rte_flow_item_ipv4*>(it.mask);
             const uint8_t* mb = m ? reinterpret_cast<const uint8_t*>(&m->hdr) : kIpv4Mask.data();
-            set_compare(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb, 20);
+            set_compare<20>(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb);
             if (mb[9] == 0xff) next.proto = value[9];
           } else if (it.type == RTE_FLOW_ITEM_TYPE_IPV6) {
             const auto* spec = static_cast<const rte_flow_item_ipv6*>(it.spec);
@@ -296,14 +308,14 @@ FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* patter
               return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ITEM_MASK,
                                 "sim: item IPV6: extension header matching not supported");
             const uint8_t* mb = m ? reinterpret_cast<const uint8_t*>(&m->hdr) : kIpv6Mask.data();
-            set_compare(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb, 40);
+            set_compare<40>(s, value, reinterpret_cast<const uint8_t*>(&spec->hdr), mb);
             if (mb[6] == 0xff) next.proto = value[6];
           } else {
             const auto spec = arp_wire(*static_cast<const rte_flow_item_arp_eth_ipv4*>(it.spec));
             const auto mb = it.mask
                                 ? arp_wire(*static_cast<const rte_flow_item_arp_eth_ipv4*>(it.mask))
                                 : kArpMask;
-            set_compare(s, value, spec.data(), mb.data(), 28);
+            set_compare<28>(s, value, spec.data(), mb.data());
           }
         }
         ++shape.n_steps;
@@ -351,7 +363,17 @@ FlowStatus compile_pattern(const CompileContext& cx, const rte_flow_item* patter
           // The rte_flow_item_{tcp,udp,icmp,icmp6} structs are the wire headers.
           const auto* spec = static_cast<const uint8_t*>(it.spec);
           const auto* mb = it.mask ? static_cast<const uint8_t*>(it.mask) : default_mask;
-          set_compare(l4, value, spec, mb, hlen);
+          switch (hlen) {
+            case 20:
+              set_compare<20>(l4, value, spec, mb);
+              break;
+            case 8:
+              set_compare<8>(l4, value, spec, mb);
+              break;
+            default:
+              set_compare<4>(l4, value, spec, mb);
+              break;
+          }
         }
         s = l4;
         ++shape.n_steps;
@@ -627,9 +649,9 @@ FlowStatus compile_actions(const CompileContext& cx, const rte_flow_action* acti
 
 }  // namespace
 
-FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
-                        const rte_flow_item* pattern, const rte_flow_action* actions, Rule& r,
-                        MatchShape& shape) {
+FlowStatus compile_match(const CompileContext& cx, const rte_flow_attr& attr,
+                         const rte_flow_item* pattern, Rule& r, MatchShape& shape,
+                         bool& vlan_matched) {
   if (!attr.transfer)
     return flow_error(ENOTSUP, RTE_FLOW_ERROR_TYPE_ATTR_TRANSFER,
                       "sim: only transfer rules are supported");
@@ -646,9 +668,7 @@ FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
   shape.n_steps = 0;
   Pattern p(shape);
   if (auto st = compile_pattern(cx, pattern, p); !st) return st;
-  RuleActions a;
-  if (auto st = compile_actions(cx, actions, attr, p.vlan_matched, a); !st) return st;
-  r.set_actions(a);
+  vlan_matched = p.vlan_matched;
 
   // Lay out the key: the port, then each step's compared bytes.
   shape.port = p.src_port >= 0;
@@ -663,6 +683,22 @@ FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
     at += shape.steps[i].cmp_len;
   }
   return Unit{};
+}
+
+FlowStatus compile_rule_actions(const CompileContext& cx, const rte_flow_attr& attr,
+                                const rte_flow_action* actions, bool vlan_matched, Rule& r) {
+  RuleActions a;
+  if (auto st = compile_actions(cx, actions, attr, vlan_matched, a); !st) return st;
+  r.set_actions(a);
+  return Unit{};
+}
+
+FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
+                        const rte_flow_item* pattern, const rte_flow_action* actions, Rule& r,
+                        MatchShape& shape) {
+  bool vlan_matched = false;
+  if (auto st = compile_match(cx, attr, pattern, r, shape, vlan_matched); !st) return st;
+  return compile_rule_actions(cx, attr, actions, vlan_matched, r);
 }
 
 }  // namespace vfs::drivers::sim

@@ -34,4 +34,14 @@ FlowStatus compile_rule(const CompileContext& cx, const rte_flow_attr& attr,
                         const rte_flow_item* pattern, const rte_flow_action* actions, Rule& r,
                         MatchShape& shape);
 
+// compile_rule in two steps, for a caller that starts looking up where the rule goes
+// (a cache miss in a big table) while its actions compile: the attributes and pattern
+// (r's group, priority and key; the shape, finished; whether a VLAN tag is matched), then
+// the actions. Same result and refusals, in the same order.
+FlowStatus compile_match(const CompileContext& cx, const rte_flow_attr& attr,
+                         const rte_flow_item* pattern, Rule& r, MatchShape& shape,
+                         bool& vlan_matched);
+FlowStatus compile_rule_actions(const CompileContext& cx, const rte_flow_attr& attr,
+                                const rte_flow_action* actions, bool vlan_matched, Rule& r);
+
 }  // namespace vfs::drivers::sim

@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "base/clock.h"
+#include "base/huge_pages.h"
 #include "drivers/sim/sim_flow_backend.h"
 #include "offload/desired_state.h"
 #include "offload/rule_compiler.h"
@@ -34,9 +35,10 @@ double wall_s() {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+// malloc's blocks and the tables' own huge-page blocks (base/huge_pages.h), whole.
 size_t heap_in_use() {
   const struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+  return mi.uordblks + mi.hblkhd + vfs::huge_bytes_mapped();
 }
 
 vsm::ResolvedAcl make_acl(uint32_t entries, uint16_t tweak) {

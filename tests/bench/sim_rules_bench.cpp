@@ -29,6 +29,7 @@
 
 #include <rte_byteorder.h>
 
+#include "base/huge_pages.h"
 #include "drivers/sim/sim_flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "offload/rte_flow_rule.h"
@@ -71,9 +72,10 @@ std::string rate(double n, const Timer& t, const char* unit) {
   return buf;
 }
 
+// malloc's blocks and the tables' own huge-page blocks (base/huge_pages.h), whole.
 size_t heap_in_use() {
   const struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+  return mi.uordblks + mi.hblkhd + vfs::huge_bytes_mapped();
 }
 
 // One rule's rte_flow arrays and the specs they point at.
