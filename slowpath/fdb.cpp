@@ -89,11 +89,13 @@ LearnOutcome Fdb::learn(uint16_t vid, const uint8_t mac[kMacLen], uint16_t port,
     if (now_ns > s.last_seen_ns) s.last_seen_ns = now_ns;
     if (s.port == port) return LearnOutcome::refreshed;
     s.port = port;
+    ++version_;
     return LearnOutcome::moved;
   }
   if (size_ == capacity_) return LearnOutcome::table_full;
   slots_[i] = Slot{key, now_ns, port, true};
   ++size_;
+  ++version_;
   return LearnOutcome::learned;
 }
 
@@ -125,9 +127,11 @@ bool Fdb::remove(uint16_t vid, const uint8_t mac[kMacLen]) {
 void Fdb::clear() {
   for (Slot& s : slots_) s.used = false;
   size_ = 0;
+  ++version_;
 }
 
 void Fdb::erase_at(size_t hole) {
+  ++version_;
   // Backward-shift deletion: walk the rest of the probe chain and pull back every entry
   // whose home is not between the hole and its current slot, so that no entry ever sits
   // behind an empty slot on its way from home.

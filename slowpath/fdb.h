@@ -97,6 +97,9 @@ class Fdb {
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
+  // Changes whenever an entry is added, moved or removed, never when one is refreshed:
+  // a decision that read the table holds while this stays the same.
+  uint64_t version() const { return version_; }
 
  private:
   struct Slot {
@@ -118,6 +121,7 @@ class Fdb {
   size_t size_ = 0;
   size_t capacity_ = 0;
   uint64_t seed_ = 0;
+  uint64_t version_ = 0;
 };
 
 template <class Pred, class F>

@@ -87,6 +87,8 @@ inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
 inline constexpr uint8_t kIpProtoIcmpv6 = 58;
 inline constexpr uint8_t kIpProtoNoNext = 59;  // IPv6 "no next header"
+// The TCP flags ACL `established` reads (ACK, RST): the only ones a verdict depends on.
+inline constexpr uint8_t kTcpFlagsEstablished = 0x10 | 0x04;
 
 enum class L3Kind : uint8_t { none, arp, ipv4, ipv6, other };
 enum class L4Kind : uint8_t { none, tcp, udp, icmp, icmpv6, other };

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -63,6 +64,7 @@ SlowPath::SlowPath(std::vector<drivers::PortInfo> ports, rte_mempool* pool,
   storm_ = std::make_unique<std::array<SoftPolicer, 3>[]>(max_port_);
   macs_on_port_.assign(max_port_, 0);
   errdisabled_ = std::make_unique<std::atomic<bool>[]>(max_port_);
+  runs_ = std::make_unique<FlowRun[]>(max_port_);
 }
 
 SlowPath::~SlowPath() { stop(); }
@@ -190,7 +192,29 @@ unsigned SlowPath::poll_once() {
     uint16_t n = rte_eth_rx_burst(p.ethdev_port, 0, burst, kBurst);
     if (n == 0) continue;
     burst_tsc_ = rte_rdtsc();
-    for (uint16_t i = 0; i < n; ++i) handle(burst[i], p.ethdev_port);
+    // The mbufs and their headers are cold (a ring hands over pointers only): start
+    // loading them all now, as testpmd does, rather than stall on each in turn.
+    FlowRun& run = runs_[p.ethdev_port];
+    uint16_t i = 0;
+    if (current(run, p.ethdev_port)) {
+      // The port's last run goes on: its source's learning is refreshed as its leader's
+      // was, and its frames follow without one.
+      while (i < n && follows(run, burst[i])) ++i;
+      if (i > 0) {
+        fdb_.touch(run.vid, run.src, now);
+        replay(p.ethdev_port, burst, i);
+      }
+    }
+    while (i < n) {
+      run.valid = false;
+      handle(burst[i], p.ethdev_port, i + 1 < n ? burst[i + 1] : nullptr);
+      uint16_t j = i + 1;
+      if (run.valid) {
+        while (j < n && follows(run, burst[j])) ++j;
+        if (j > i + 1) replay(p.ethdev_port, burst + i + 1, static_cast<uint16_t>(j - i - 1));
+      }
+      i = j;
+    }
     handled += n;
   }
   if (handled) flush_tx();
@@ -226,7 +250,7 @@ void SlowPath::drop(rte_mbuf* m, uint16_t port, DropReason r) {
   rte_pktmbuf_free(m);
 }
 
-void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
+void SlowPath::handle(rte_mbuf* m, uint16_t in_port, const rte_mbuf* next) {
   bump(counters_.exception_packets);
   PortCounters& pc = port_counters_[in_port];
   bump(pc.rx_packets);
@@ -278,7 +302,70 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port) {
   if (!police(static_cast<uint16_t>(out), false, rte_pktmbuf_pkt_len(m)))
     return drop(m, static_cast<uint16_t>(out), DropReason::police);
   bump(counters_.forwarded);
+  // A run is worth its template only when the next frame looks like this one (same
+  // length, MAC addresses and L4 ports: what tells flows apart), or when the burst ends
+  // (the next may start with this flow). send() may retag m: the template is taken now.
+  FlowRun& run = runs_[in_port];
+  if (opt_.flow_runs && (!next || looks_alike(next, l, data, len)) && verdict_cache_.cached(cv) &&
+      run.flow.build(l, data, len)) {
+    run.valid = true;
+    run.out_port = static_cast<uint16_t>(out);
+    run.vid = in.vid;
+    run.tagged = in.tagged;
+    run.want_tag = !eg.untag;
+    run.in_hits = in.n_hits;
+    run.eg_hits = eg.n_hits;
+    run.in_counters = cv.in_counters;
+    run.eg_counters = cv.eg_counters;
+    run.len = len;
+    std::memcpy(run.src, data + 6, 6);
+    run.policy_gen = policy_gen_;
+    run.cache_epoch = verdict_cache_.epoch();
+    run.fdb_version = fdb_.version();
+  }
   send(m, static_cast<uint16_t>(out), in.vid, in.tagged, !eg.untag);
+}
+
+bool SlowPath::looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, const uint8_t* data,
+                           uint32_t len) {
+  if (next->nb_segs != 1 || rte_pktmbuf_data_len(next) != len) return false;
+  const uint8_t* n = rte_pktmbuf_mtod(next, const uint8_t*);
+  return std::memcmp(n, data, 12) == 0 &&
+         (!l.l4 || std::memcmp(n + l.l4_off, data + l.l4_off, 4) == 0);
+}
+
+void SlowPath::replay(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n) {
+  const FlowRun& r = runs_[in_port];
+  bump(counters_.exception_packets, n);
+  PortCounters& pc = port_counters_[in_port];
+  bump(pc.rx_packets, n);
+  bump(pc.rx_bytes, uint64_t{r.len} * n);
+  for (uint8_t i = 0; i < r.in_hits; ++i)
+    if (r.in_counters[i]) bump(*r.in_counters[i], n);
+  const uint32_t in_ok = police_run(in_port, true, r.len, n);
+  for (uint32_t i = in_ok; i < n; ++i) drop(pkts[i], in_port, DropReason::police);
+  for (uint8_t i = 0; i < r.eg_hits; ++i)
+    if (r.eg_counters[i]) bump(*r.eg_counters[i], in_ok);
+  const uint32_t out_ok = police_run(r.out_port, false, r.len, in_ok);
+  bump(counters_.forwarded, out_ok);
+  bump(counters_.batched, out_ok);
+  const auto& span_rx = policy_->ports[in_port].mirror_rx;
+  const offload::PortPolicy* op = policy_->port(r.out_port);
+  if (span_rx.empty() && !r.tagged && !r.want_tag && (!op || op->mirror_tx.empty())) {
+    TxQueue& q = tx_[r.out_port];
+    if (q.n + out_ok > q.pkts.size()) flush_tx();  // out_ok <= kBurst: then it fits
+    std::copy(pkts, pkts + out_ok, q.pkts.begin() + q.n);
+    q.n = static_cast<uint16_t>(q.n + out_ok);
+    q.bytes += uint64_t{r.len} * out_ok;
+  } else {
+    // Frame by frame, as handle() does: each frame's SPAN copies go out just before it.
+    for (uint32_t i = 0; i < out_ok; ++i) {
+      mirror(pkts[i], span_rx);
+      send(pkts[i], r.out_port, r.vid, r.tagged, r.want_tag);
+    }
+    for (uint32_t i = out_ok; i < in_ok; ++i) mirror(pkts[i], span_rx);
+  }
+  for (uint32_t i = out_ok; i < in_ok; ++i) drop(pkts[i], r.out_port, DropReason::police);
 }
 
 void SlowPath::flood(rte_mbuf* m, uint16_t in_port, const offload::FrameLayout& l,
@@ -557,22 +644,33 @@ bool SlowPath::storm_allows(uint16_t port, const uint8_t* dst, uint32_t len) {
                            RTE_COLOR_RED;
 }
 
-bool SlowPath::police(uint16_t port, bool input, uint32_t len) {
-  if (port >= max_port_) return true;
+uint32_t SlowPath::police_run(uint16_t port, bool input, uint32_t len, uint32_t n) {
+  if (n == 0 || port >= max_port_) return n;
   SoftPolicer& sp = policers_[port][input ? 0 : 1];
-  if (!sp.wanted) return true;
+  if (!sp.wanted) return n;
   PortCounters& pc = port_counters_[port];
   const size_t d = input ? 0 : 1;
+  uint32_t ok = 0;
   // Fail closed: a policer that could not be configured passes nothing.
-  const bool ok =
-      sp.on && sp.cir > 0 &&
-      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) != RTE_COLOR_RED;
+  if (sp.on && sp.cir > 0 && len > 0 &&
+      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) != RTE_COLOR_RED) {
+    // The first frame brought the buckets up to this burst's TSC; at the same TSC the
+    // meter adds nothing, so the next frames are green while C holds len bytes, then
+    // yellow while E does, then red: rte_meter's own arithmetic, once instead of n times.
+    const uint64_t rest = uint64_t{n - 1} * len;
+    const uint64_t green = sp.meter.tc >= rest ? n - 1 : sp.meter.tc / len;
+    sp.meter.tc -= green * len;
+    const uint64_t yellow = std::min<uint64_t>(n - 1 - green, sp.meter.te / len);
+    sp.meter.te -= yellow * len;
+    ok = static_cast<uint32_t>(1 + green + yellow);
+  }
   if (ok) {
-    bump(pc.police_conform_packets[d]);
-    bump(pc.police_conform_bytes[d], len);
-  } else {
-    bump(pc.police_violate_packets[d]);
-    bump(pc.police_violate_bytes[d], len);
+    bump(pc.police_conform_packets[d], ok);
+    bump(pc.police_conform_bytes[d], uint64_t{len} * ok);
+  }
+  if (ok < n) {
+    bump(pc.police_violate_packets[d], n - ok);
+    bump(pc.police_violate_bytes[d], uint64_t{len} * (n - ok));
   }
   return ok;
 }
@@ -691,6 +789,7 @@ void SlowPath::enqueue(rte_mbuf* m, uint16_t out_port) {
   TxQueue& q = tx_[out_port];
   if (q.n == q.pkts.size()) flush_tx();
   q.pkts[q.n++] = m;
+  q.bytes += rte_pktmbuf_pkt_len(m);
 }
 
 void SlowPath::flush_tx() {
@@ -699,13 +798,15 @@ void SlowPath::flush_tx() {
     if (q.n == 0) continue;
     uint16_t sent = rte_eth_tx_burst(static_cast<uint16_t>(port), 0, q.pkts.data(), q.n);
     PortCounters& pc = port_counters_[port];
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < sent; ++i) bytes += rte_pktmbuf_pkt_len(q.pkts[i]);
+    uint64_t bytes = q.bytes;
+    for (uint16_t i = sent; i < q.n; ++i) {
+      bytes -= rte_pktmbuf_pkt_len(q.pkts[i]);
+      drop(q.pkts[i], static_cast<uint16_t>(port), DropReason::tx_full);
+    }
     bump(pc.tx_packets, sent);
     bump(pc.tx_bytes, bytes);
-    for (uint16_t i = sent; i < q.n; ++i)
-      drop(q.pkts[i], static_cast<uint16_t>(port), DropReason::tx_full);
     q.n = 0;
+    q.bytes = 0;
   }
 }
 
@@ -716,6 +817,7 @@ nlohmann::json SlowPath::counters_json() const {
     drops[kDropReasons[i].name] = rd(counters_.drops[i]);
   nlohmann::json j = {{"exception_packets", rd(counters_.exception_packets)},
                       {"forwarded", rd(counters_.forwarded)},
+                      {"batched", rd(counters_.batched)},
                       {"flooded", rd(counters_.flooded)},
                       {"learned", rd(counters_.learned)},
                       {"moved", rd(counters_.moved)},

@@ -3,13 +3,10 @@
 #include <bit>
 #include <cstring>
 
+#include "slowpath/packet_parser.h"
+
 namespace vfs::slowpath {
 namespace {
-
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmp6 = 58;
-constexpr uint8_t kTcpAckRst = 0x10 | 0x04;  // all that `established` reads of the flags
 
 template <typename T>
 uint64_t load(const uint8_t* p) {
@@ -40,10 +37,10 @@ bool flow_key(uint16_t in_port, const offload::FrameLayout& l, const uint8_t* p,
   if (ip_type && !l.ip) return false;
   const uint8_t* l4 = p + l.l4_off;
   if (l.l4) {
-    if (l.ip_proto == kProtoUdp &&
+    if (l.ip_proto == kIpProtoUdp &&
         (dhcp_port(offload::be16(l4), l.v6) || dhcp_port(offload::be16(l4 + 2), l.v6)))
       return false;
-    if (l.v6 && l.ip_proto == kProtoIcmp6 && l4[0] >= 133 && l4[0] <= 137) return false;  // ND
+    if (l.v6 && l.ip_proto == kIpProtoIcmpv6 && l4[0] >= 133 && l4[0] <= 137) return false;  // ND
   }
   // Each word is built in a register and stored whole, straight into *key: byte-wise
   // stores (or a stack copy) read back as wider words stall store-to-load forwarding,
@@ -67,10 +64,10 @@ bool flow_key(uint16_t in_port, const offload::FrameLayout& l, const uint8_t* p,
       w[6] = load<uint32_t>(ip + 16);
     }
     if (l.l4) {
-      if (l.ip_proto == kProtoTcp || l.ip_proto == kProtoUdp) {
+      if (l.ip_proto == kIpProtoTcp || l.ip_proto == kIpProtoUdp) {
         w[3] = load<uint32_t>(l4);  // both ports
-        if (l.ip_proto == kProtoTcp)
-          w[2] |= uint64_t{static_cast<uint8_t>(l4[13] & kTcpAckRst)} << 56;
+        if (l.ip_proto == kIpProtoTcp)
+          w[2] |= uint64_t{static_cast<uint8_t>(l4[13] & kTcpFlagsEstablished)} << 56;
       } else {
         w[3] = load<uint16_t>(l4);  // ICMP type and code
       }

@@ -88,8 +88,12 @@ class VerdictCache {
   // key's now, with out_port -1, and the caller must fill `in` (and the counters). The
   // reference is valid until the next find() or ingress().
   CachedVerdict& find(const FlowKey& key, uint64_t hash, bool* hit);
+  // False for the scratch entry of a frame that bypassed the cache.
+  bool cached(const CachedVerdict& v) const { return &v != &uncached_; }
   // Forgets every entry (O(1)).
   void invalidate();
+  // Changes at each invalidate(): a verdict taken from the cache holds while it stays.
+  uint64_t epoch() const { return epoch_; }
 
   size_t capacity() const { return mask_ + 1; }
   const VerdictCacheStats& stats() const { return stats_; }

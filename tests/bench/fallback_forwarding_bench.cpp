@@ -8,13 +8,16 @@
 // software: every frame is the slow path's. Two vEthernets (VF 0, VF 1) in access VLAN 10,
 // each with an input and an output IPv4 ACL of --aces entries that the traffic matches
 // only at the next-to-last entry, port security (maximum 1, the VM's MAC static, restrict),
-// `police` in and out at 10 Gb/s (far above the rate reached), storm control (broadcast and
+// `police` in and out at 100 Gb/s (far above the rate reached), storm control (broadcast and
 // multicast 1 %, unknown unicast 5 %; known unicast never reaches it).
 //
 // The set-up, identical on both sides:
 //  - ports: two net_ring ethdevs, 1024-slot single-producer/single-consumer rings;
 //  - traffic: 64-byte IPv4/UDP frames 198.18.0.1:9 -> 198.18.0.2:9, one burst of 32 per
-//    port injected once (testpmd: `start tx_first` with --txpkts=64 --tx-ip --tx-udp), then
+//    port injected once (--flows N: the slow path's frames take N source ports in turn,
+//    9, 10, ..., so that no two frames in a row are of one flow: the slow path then
+//    decides every frame on its own, its worst case; testpmd's cost does not depend on
+//    flows) (testpmd: `start tx_first` with --txpkts=64 --tx-ip --tx-udp), then
 //    a closed loop: every frame forwarded comes back in. testpmd's net_ring ports are
 //    loopbacks (a port receives what it sends); the slow path's rings are crossed (what it
 //    sends to VF 1 comes back in from VF 0), so a frame's source MAC stays on the port it
@@ -65,6 +68,7 @@ struct Options {
   int cpu = -1;  // default: the last CPU
   std::string testpmd = "dpdk-testpmd";
   uint32_t capacity = 0;  // the sim's: 0 refuses every rule (the figure); more to compare
+  uint32_t flows = 1;     // per port, interleaved
 };
 
 struct Rate {
@@ -129,7 +133,9 @@ vsm::ResolvedVeth full_policy_veth(uint32_t number, int vf, const bench::Mac6& m
   v.forwarding = true;
   v.ip_acl_in = bench::late_match_acl("bench-in", aces);
   v.ip_acl_out = bench::late_match_acl("bench-out", aces);
-  v.police_in = vsm::ResolvedPolicer{"bench-police", 1'250'000'000ULL, 12'500'000ULL};
+  // 100 Gb/s, 10 ms of burst: metered on every frame, never limiting (10 Gb/s is 19.5 Mpps
+  // of 64-byte frames, which the slow path now exceeds).
+  v.police_in = vsm::ResolvedPolicer{"bench-police", 12'500'000'000ULL, 125'000'000ULL};
   v.police_out = v.police_in;
   v.port_security.enabled = true;
   v.port_security.maximum = 1;
@@ -146,6 +152,7 @@ struct SlowPathRun {
   size_t rules = 0, rules_sw = 0;
   uint64_t drops = 0;
   uint64_t cache_hits = 0, cache_misses = 0, cache_bypassed = 0;  // slowpath/verdict_cache.h
+  uint64_t forwarded = 0, batched = 0;  // decided with the frame before them (flow runs)
 };
 
 Result<SlowPathRun> run_slow_path(const Options& opt) {
@@ -177,9 +184,11 @@ Result<SlowPathRun> run_slow_path(const Options& opt) {
   // so nothing else may touch them while the slow path's thread runs): B, then A.
   const auto ab = bench::udp_frame(kMacA, kMacB);
   const auto ba = bench::udp_frame(kMacB, kMacA);
-  auto inject = [&](rte_ring* r, const std::array<uint8_t, bench::kFrameLen>& f,
+  // Frame i of n leaves from source port 9 + (i + 1) % flows (the learning frame is i 0).
+  auto inject = [&](rte_ring* r, std::array<uint8_t, bench::kFrameLen> f,
                     unsigned n) -> Result<void> {
     for (unsigned i = 0; i < n; ++i) {
+      f[14 + 20 + 1] = static_cast<uint8_t>(9 + (i + 1) % opt.flows);
       rte_mbuf* m = bench::frame_mbuf(sw.pool(), f.data(), bench::kFrameLen);
       if (!m || rte_ring_enqueue(r, m) != 0)
         return make_error(ENOBUFS, "cannot inject frame {}", i);
@@ -231,6 +240,8 @@ Result<SlowPathRun> run_slow_path(const Options& opt) {
   out.cache_hits = vc.hits.load();
   out.cache_misses = vc.misses.load();
   out.cache_bypassed = vc.bypassed.load();
+  out.forwarded = sw.slow().counters().forwarded.load();
+  out.batched = sw.slow().counters().batched.load();
   drain_uplink();
   return out;
 }
@@ -415,17 +426,22 @@ int main(int argc, char** argv) {
       opt.testpmd = v;
     else if (k == "--sim-capacity")
       opt.capacity = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
+    else if (k == "--flows")
+      opt.flows = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
     else {
       std::fprintf(stderr,
                    "usage: vfs-bench-fallback [--seconds S] [--warm S] [--aces N] [--cpu C] "
-                   "[--testpmd PATH] [--sim-capacity N]\n");
+                   "[--testpmd PATH] [--sim-capacity N] [--flows N]\n");
       return 2;
     }
   }
   const int ncpu = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
   if (opt.cpu < 0) opt.cpu = ncpu - 1;
-  if (!(opt.seconds > 0) || opt.aces < 2 || opt.cpu >= ncpu) {
-    std::fprintf(stderr, "vfs-bench-fallback: --seconds > 0, --aces >= 2, --cpu < %d\n", ncpu);
+  if (!(opt.seconds > 0) || opt.aces < 2 || opt.cpu >= ncpu || opt.flows < 1 ||
+      opt.flows > kBurstPerPort) {
+    std::fprintf(stderr,
+                 "vfs-bench-fallback: --seconds > 0, --aces >= 2, --cpu < %d, --flows 1..%u\n",
+                 ncpu, kBurstPerPort);
     return 2;
   }
   auto fail = [](const Error& e) {
@@ -448,18 +464,24 @@ int main(int argc, char** argv) {
       "in/out, storm control, access VLAN %u\n",
       sp.value().rules_sw, sp.value().rules, opt.capacity, opt.aces, opt.aces - 1, kVlan);
   std::printf(
-      "fallback: 64-byte frames, closed loop on net_ring, 32 per port in flight, one thread on "
-      "CPU %d, %.1f s each\n",
-      opt.cpu, opt.seconds);
+      "fallback: 64-byte frames, closed loop on net_ring, 32 per port in flight, %u flow%s per "
+      "port%s, one thread on CPU %d, %.1f s each\n",
+      opt.flows, opt.flows == 1 ? "" : "s", opt.flows == 1 ? "" : " taking turns", opt.cpu,
+      opt.seconds);
   std::printf(
       "fallback: slow path, every rule in software     %.3f Mpps per CPU-s  (%.3f Mpps per wall-s, "
       "thread on CPU %.0f %% of the time; drops %llu)\n",
       a.per_cpu_s() / 1e6, a.per_wall_s() / 1e6, 100 * a.cpu_share(),
       static_cast<unsigned long long>(sp.value().drops));
-  std::printf("fallback: slow path's verdict cache: %llu hits, %llu misses, %llu bypassed\n",
-              static_cast<unsigned long long>(sp.value().cache_hits),
-              static_cast<unsigned long long>(sp.value().cache_misses),
-              static_cast<unsigned long long>(sp.value().cache_bypassed));
+  std::printf(
+      "fallback: slow path's verdict cache: %llu hits, %llu misses, %llu bypassed; %.1f %% of "
+      "the frames forwarded with the decision of the frame before them (flow runs)\n",
+      static_cast<unsigned long long>(sp.value().cache_hits),
+      static_cast<unsigned long long>(sp.value().cache_misses),
+      static_cast<unsigned long long>(sp.value().cache_bypassed),
+      sp.value().forwarded ? 100.0 * static_cast<double>(sp.value().batched) /
+                                 static_cast<double>(sp.value().forwarded)
+                           : 0.0);
   std::printf(
       "fallback: dpdk-testpmd mac fwd                  %.3f Mpps per CPU-s  (%.3f Mpps per wall-s, "
       "thread on CPU %.0f %% of the time)\n",

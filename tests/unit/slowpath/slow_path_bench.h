@@ -47,7 +47,8 @@ struct SlowPathBench {
   std::unique_ptr<slowpath::SlowPath> slow;
   uint64_t gen = 0;
 
-  SlowPathBench() {
+  // flow_runs: SlowPathOptions::flow_runs.
+  explicit SlowPathBench(bool flow_runs = true) {
     slowpath::EalOptions eal;
     eal.file_prefix = "unit-slowpath-" + std::to_string(getpid());
     eal.memory_mb = 256;
@@ -94,6 +95,7 @@ struct SlowPathBench {
     publish([](offload::PolicySnapshot&) {});
     slowpath::SlowPathOptions so;
     so.mac_aging_ns = 300'000'000'000ULL;
+    so.flow_runs = flow_runs;
     slow = std::make_unique<slowpath::SlowPath>(ports, pool, policy, *engine, clock, so);
   }
   ~SlowPathBench() {

@@ -13,10 +13,12 @@
 #include "offload/policy_eval.h"
 #include "slowpath/verdict_cache.h"
 #include "tests/unit/offload/policy_scene.h"
+#include "verdict_equal.h"
 
 using namespace vfs;
 using offload::frame_layout;
 using offload::FrameLayout;
+using test::same;
 
 namespace {
 
@@ -35,23 +37,6 @@ class Leases final : public offload::LeaseLookup {
   }
   std::set<Lease> set;
 };
-
-bool same_hits(uint8_t n, const std::array<offload::AclHit, offload::kMaxAclHits>& a,
-               const std::array<offload::AclHit, offload::kMaxAclHits>& b) {
-  for (uint8_t i = 0; i < n; ++i)
-    if (a[i].acl != b[i].acl || a[i].seq != b[i].seq) return false;
-  return true;
-}
-
-bool same(const offload::IngressVerdict& a, const offload::IngressVerdict& b) {
-  return a.admit == b.admit && a.reason == b.reason && a.vid == b.vid && a.tagged == b.tagged &&
-         a.n_hits == b.n_hits && same_hits(a.n_hits, a.hits, b.hits);
-}
-
-bool same(const offload::EgressVerdict& a, const offload::EgressVerdict& b) {
-  return a.deliver == b.deliver && a.reason == b.reason && a.untag == b.untag &&
-         a.n_hits == b.n_hits && same_hits(a.n_hits, a.hits, b.hits);
-}
 
 // Where the headers the layout found end (what lies past them is payload).
 size_t headers_end(const FrameLayout& l, const Frame& f) {
