@@ -1,6 +1,7 @@
 #include "slowpath/slow_path.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -89,7 +90,13 @@ void SlowPath::run() {
       continue;
     }
     // Spin a little (latency under load), then sleep so an idle switch costs no CPU.
-    if (++idle_passes < 64) continue;
+    // While spinning, let whatever else is runnable on this CPU go first: the offload
+    // worker, which vfswitchd places on the same CPU, has the rule for a MAC just learned
+    // to install, and a spin that keeps the CPU only delays it.
+    if (++idle_passes < 64) {
+      sched_yield();
+      continue;
+    }
     if (wakeup_) {
       wakeup_->arm();
       if (poll_once() == 0 && running_.load(std::memory_order_relaxed)) {
