@@ -28,7 +28,6 @@ class FlowTemplate {
   // len)). False, and matches() false for everything, when what the policy reads ends
   // past the frame's last whole word.
   bool build(const offload::FrameLayout& l, const uint8_t* p, uint32_t len);
-  void clear() { words_ = 0; }
 
   bool matches(const uint8_t* p, uint32_t len) const {
     if (len != len_ || words_ == 0) return false;
