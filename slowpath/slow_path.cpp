@@ -17,6 +17,7 @@
 #include "offload/frame_layout.h"
 #include "offload/rule_compiler.h"
 #include "slowpath/mac_address.h"
+#include "slowpath/packet_parser.h"
 
 namespace vfs::slowpath {
 namespace {
@@ -337,8 +338,10 @@ bool SlowPath::looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, 
                            uint32_t len) {
   if (next->nb_segs != 1 || rte_pktmbuf_data_len(next) != len) return false;
   const uint8_t* n = rte_pktmbuf_mtod(next, const uint8_t*);
+  // TCP/UDP ports; ICMP type and code (its checksum changes from frame to frame).
+  const size_t l4 = l.ip_proto == kIpProtoTcp || l.ip_proto == kIpProtoUdp ? 4 : 2;
   return std::memcmp(n, data, 12) == 0 &&
-         (!l.l4 || std::memcmp(n + l.l4_off, data + l.l4_off, 4) == 0);
+         (!l.l4 || std::memcmp(n + l.l4_off, data + l.l4_off, l4) == 0);
 }
 
 void SlowPath::replay(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n) {

@@ -343,4 +343,26 @@ TEST_CASE("slow path: random policies and runs: bursts decide as frames alone do
   CHECK(batched > frames / 25);  // most frames meet a deny or a drop-all policer
 }
 
+TEST_CASE("slow path: pings make a run too (their checksums differ, type and code do not)") {
+  test::SlowPathBench b;
+  b.inject(2, arp_request(test::kMacB));
+  b.slow->poll_once();
+  for (int i = 0; i < 4; ++i) b.sent(i);
+  for (uint8_t seq = 0; seq < 4; ++seq) {
+    auto f = FrameBuilder()
+                 .eth(test::kMacB, test::kMacA)
+                 .type(0x0800)
+                 .ipv4(1, 0x0a000001, 0x0a000002)
+                 .icmp(8, 0)
+                 .close_ipv4()
+                 .done();
+    f[14 + 20 + 7] = seq;                               // echo sequence number
+    f[14 + 20 + 3] = static_cast<uint8_t>(0x5a ^ seq);  // and so its checksum
+    b.inject(1, f);
+  }
+  CHECK(b.slow->poll_once() == 4);
+  CHECK(b.sent(2).size() == 4);
+  CHECK(b.slow->counters().batched.load() == 3);
+}
+
 }  // namespace vfs::slowpath_flow_run_test
