@@ -200,28 +200,25 @@ unsigned SlowPath::poll_once() {
     uint16_t n = rte_eth_rx_burst(p.ethdev_port, 0, burst, kBurst);
     if (n == 0) continue;
     burst_tsc_ = rte_rdtsc();
-    // The mbufs and their headers are cold (a ring hands over pointers only): start
-    // loading them all now, as testpmd does, rather than stall on each in turn.
+    // The frames of the port's run that come next (from `from` on) follow it: replayed.
     FlowRun& run = runs_[p.ethdev_port];
+    auto follow_run = [&](uint16_t from) {
+      uint16_t j = from;
+      while (j < n && follows(run, burst[j])) ++j;
+      if (j > from) replay(p.ethdev_port, burst + from, static_cast<uint16_t>(j - from));
+      return j;
+    };
     uint16_t i = 0;
+    // The port's last run goes on into this burst: its source's learning is refreshed as
+    // its leader's was.
     if (current(run, p.ethdev_port)) {
-      // The port's last run goes on: its source's learning is refreshed as its leader's
-      // was, and its frames follow without one.
-      while (i < n && follows(run, burst[i])) ++i;
-      if (i > 0) {
-        fdb_.touch(run.vid, run.src, now);
-        replay(p.ethdev_port, burst, i);
-      }
+      i = follow_run(0);
+      if (i > 0) fdb_.touch(run.vid, run.src, now);
     }
     while (i < n) {
       run.valid = false;
       handle(burst[i], p.ethdev_port, i + 1 < n ? burst[i + 1] : nullptr);
-      uint16_t j = i + 1;
-      if (run.valid) {
-        while (j < n && follows(run, burst[j])) ++j;
-        if (j > i + 1) replay(p.ethdev_port, burst + i + 1, static_cast<uint16_t>(j - i - 1));
-      }
-      i = j;
+      i = run.valid ? follow_run(static_cast<uint16_t>(i + 1)) : static_cast<uint16_t>(i + 1);
     }
     handled += n;
   }
