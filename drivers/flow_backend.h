@@ -18,9 +18,11 @@
 //   METER {mtr_id}.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rte_flow.h>
 
@@ -30,11 +32,11 @@ namespace vfs::drivers {
 
 // A refused or failed flow operation, in the NIC's own terms.
 struct FlowError {
-  int code = EINVAL;                              // positive errno
+  int code = EINVAL;  // positive errno
   rte_flow_error_type type = RTE_FLOW_ERROR_TYPE_UNSPECIFIED;
-  std::string message;                            // names the item/action concerned
+  std::string message;  // names the item/action concerned
 
-  Error to_error() const;                         // "<type name>: <message> (<strerror>)"
+  Error to_error() const;  // "<type name>: <message> (<strerror>)"
 };
 
 const char* flow_error_type_name(rte_flow_error_type t);
@@ -45,7 +47,7 @@ FlowError flow_error_from(const rte_flow_error& e, int rte_errno_value);
 template <class T>
 class [[nodiscard]] FlowResult {
  public:
-  FlowResult(T v) : ok_(true), v_(std::move(v)) {}       // NOLINT
+  FlowResult(T v) : ok_(true), v_(std::move(v)) {}           // NOLINT
   FlowResult(FlowError e) : ok_(false), e_(std::move(e)) {}  // NOLINT
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -91,6 +93,13 @@ struct MeterStats {
   bool operator==(const MeterStats&) const = default;
 };
 
+// One rule of a create_batch(): the three arrays create() takes.
+struct FlowRuleRef {
+  const rte_flow_attr* attr = nullptr;
+  const rte_flow_item* pattern = nullptr;
+  const rte_flow_action* actions = nullptr;
+};
+
 class FlowBackend {
  public:
   virtual ~FlowBackend() = default;
@@ -102,6 +111,15 @@ class FlowBackend {
                               const rte_flow_action* actions) = 0;
   virtual FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
                                         const rte_flow_action* actions) = 0;
+  // Creates rules[0, n) in that order and appends their n results to `out`: the same
+  // rules, handles and refusals as n create() calls, and as synchronous (every rule is in
+  // or refused on return). What a backend gains is overlap: the rules are compiled before
+  // any is inserted, so the memory each insertion touches is loaded while the others
+  // compile, as a NIC's asynchronous flow queues (rte_flow_async_create, then
+  // rte_flow_push) let its firmware batch. The default calls create() n times, so a
+  // backend that observes create() (drivers/forwarding_flow_backend.h) sees every rule.
+  virtual void create_batch(const FlowRuleRef* rules, size_t n,
+                            std::vector<FlowResult<FlowHandle>>& out);
   // Destroying an unknown handle answers ENOENT.
   virtual FlowStatus destroy(FlowHandle h) = 0;
   // Cumulative COUNT of the rule (it must carry a COUNT action, else ENOTSUP).

@@ -2,7 +2,8 @@
 // every call to another one. Code that observes or perturbs a NIC (a recorder in the rule
 // table's tests, a clock on create() in the first-packet bench) derives from it and
 // overrides only the calls it watches, so a call added to the seam reaches the NIC
-// everywhere without another copy of the pass-through.
+// everywhere without another copy of the pass-through. create_batch() is not passed on:
+// FlowBackend's own calls create() per rule, so an observer of create() sees every rule.
 #pragma once
 
 #include "drivers/flow_backend.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/core.h>
@@ -109,11 +110,24 @@ struct RuleTable::NodeHead {
   uint32_t pending = 0;               // its refs once that batch is done
   const CompiledRule* src = nullptr;  // the attributes that batch gives it
   bool fresh = false;                 // created by that batch, not yet linked
+  uint32_t place = 0;                 // its place number in the NodePool
 };
 
 struct RuleTable::Node : NodeHead, RuleEntry {};
 
+struct RuleTable::PutRun {
+  static constexpr size_t kMax = 32;
+  // RteFlowRule neither moves nor copies: built in place, dropped after the run.
+  std::array<std::optional<RteFlowRule>, kMax> flows;
+  std::array<drivers::FlowRuleRef, kMax> refs;
+  std::array<RuleEntry*, kMax> entries;
+  size_t n = 0;
+  std::vector<drivers::FlowResult<drivers::FlowHandle>> results;
+};
+
 const RuleEntry& RuleTable::Entries::iterator::operator*() const { return **p_; }
+
+RuleTable::RuleTable(drivers::FlowBackend& nic, const Clock& clock) : nic_(nic), clock_(clock) {}
 
 RuleTable::~RuleTable() {
   for (Node* n : all_) pool_.destroy(n);
@@ -123,26 +137,49 @@ RuleTable::NodePool::~NodePool() {
   for (const Chunk& c : chunks_) free_big(c.mem, c.bytes);
 }
 
+RuleTable::Node* RuleTable::NodePool::node_at(uint32_t place) const {
+  // The chunk holding it: the last one that starts at or before it.
+  auto it = std::upper_bound(chunks_.begin(), chunks_.end(), place,
+                             [](uint32_t p, const Chunk& c) { return p < c.first; });
+  const Chunk& c = *std::prev(it);
+  return static_cast<Node*>(c.mem) + (place - c.first);
+}
+
 RuleTable::Node* RuleTable::NodePool::make() {
+  uint32_t place;
+  Node* n;
   if (!free_.empty()) {
-    Node* n = free_.back();
-    free_.pop_back();
-    return new (n) Node;
+    place = free_.take_lowest();
+    n = node_at(place);
+    // A reused place is cold: start loading the next one the next entry most likely
+    // takes.
+    if (const uint32_t next = free_.peek_lowest(); next != UINT32_MAX) {
+      const char* p = reinterpret_cast<const char*>(node_at(next));
+      for (size_t off = 0; off < sizeof(Node); off += 64) __builtin_prefetch(p + off, 1);
+    }
+  } else {
+    if (used_in_last_ == last_capacity_) {
+      // Whole huge pages from 2 MiB on.
+      const size_t bytes =
+          chunks_.empty() ? kFirstChunkBytes : std::min(2 * chunks_.back().bytes, kMaxChunkBytes);
+      const uint32_t first =
+          chunks_.empty() ? 0 : chunks_.back().first + static_cast<uint32_t>(last_capacity_);
+      chunks_.push_back({alloc_big(bytes, BigFill::any), bytes, first});  // nodes built on use
+      last_capacity_ = bytes / sizeof(Node);
+      used_in_last_ = 0;
+    }
+    place = chunks_.back().first + static_cast<uint32_t>(used_in_last_);
+    n = static_cast<Node*>(chunks_.back().mem) + used_in_last_++;
   }
-  if (used_in_last_ == last_capacity_) {
-    // Whole huge pages from 2 MiB on.
-    const size_t bytes =
-        chunks_.empty() ? kFirstChunkBytes : std::min(2 * chunks_.back().bytes, kMaxChunkBytes);
-    chunks_.push_back({alloc_big(bytes, BigFill::any), bytes});  // entries are constructed
-    last_capacity_ = bytes / sizeof(Node);
-    used_in_last_ = 0;
-  }
-  return new (static_cast<Node*>(chunks_.back().mem) + used_in_last_++) Node;
+  n = new (n) Node;
+  n->place = place;
+  return n;
 }
 
 void RuleTable::NodePool::destroy(Node* n) {
+  const uint32_t place = n->place;
   n->~Node();
-  free_.push_back(n);
+  free_.add(place);
 }
 
 RuleTable::Node* RuleTable::Index::find(const RuleSpec& spec, uint64_t hash) const {
@@ -411,7 +448,42 @@ void RuleTable::put_in(RuleEntry& e) {
     }
   }
   RteFlowRule flow(e.spec);
-  auto res = nic_.create(flow.attr(), flow.pattern(), flow.actions());
+  created(e, nic_.create(flow.attr(), flow.pattern(), flow.actions()));
+}
+
+void RuleTable::put_in_run(RuleEntry& e) {
+  const bool independent =
+      e.state != RuleState::hw && e.needs.empty() && may_go_in(e) &&
+      (refused_for_good_.empty() || refused_for_good_.find(e.spec) == refused_for_good_.end());
+  if (!independent) {
+    flush_puts();
+    put_in(e);
+    return;
+  }
+  if (!put_run_) put_run_ = std::make_unique<PutRun>();
+  PutRun& run = *put_run_;
+  const RteFlowRule& flow = run.flows[run.n].emplace(e.spec);
+  run.refs[run.n] = {&flow.attr(), flow.pattern(), flow.actions()};
+  run.entries[run.n] = &e;
+  if (++run.n == PutRun::kMax) flush_puts();
+}
+
+void RuleTable::flush_puts() {
+  if (!put_run_ || put_run_->n == 0) return;
+  PutRun& run = *put_run_;
+  run.results.clear();
+  nic_.create_batch(run.refs.data(), run.n, run.results);
+  if (run.results.size() != run.n)
+    throw std::logic_error("FlowBackend::create_batch: one result per rule expected");
+  const size_t n = run.n;
+  run.n = 0;  // created() may put needers in, which must not see this run
+  for (size_t i = 0; i < n; ++i) {
+    run.flows[i].reset();
+    created(*run.entries[i], run.results[i]);
+  }
+}
+
+void RuleTable::created(RuleEntry& e, const drivers::FlowResult<drivers::FlowHandle>& res) {
   if (!res.ok()) {
     ++nic_errors_;
     record_refusal(e, res.error());
@@ -818,8 +890,9 @@ void RuleTable::commit(Batch& b, const std::vector<CompiledMeter>* meters) {
       __builtin_prefetch(n->spec.actions.data());
       if (n->member_of) __builtin_prefetch(n->member_of);
     }
-    put_in(*first[i].second);
+    put_in_run(*first[i].second);
   }
+  flush_puts();
   settle();
   refresh_reasons();
 }

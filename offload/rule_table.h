@@ -33,12 +33,14 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/free_slots.h"
 #include "base/huge_pages.h"
 #include "drivers/flow_backend.h"
 #include "offload/hw_counters.h"
@@ -106,7 +108,7 @@ class RuleTable {
   struct Node;
 
  public:
-  RuleTable(drivers::FlowBackend& nic, const Clock& clock) : nic_(nic), clock_(clock) {}
+  RuleTable(drivers::FlowBackend& nic, const Clock& clock);
   ~RuleTable();
   RuleTable(const RuleTable&) = delete;
   RuleTable& operator=(const RuleTable&) = delete;
@@ -236,8 +238,9 @@ class RuleTable {
     Slots slots_;
     size_t size_ = 0;
   };
-  // The entries' memory: chunks that never move, a freed entry's place reused by the next
-  // one, so that a rule costs no allocation of its own.
+  // The entries' memory: chunks that never move, a freed entry's place reused by a later
+  // one (the lowest free place first, base/free_slots.h, so that a reload is laid out as
+  // the first load was), so that a rule costs no allocation of its own.
   class NodePool {
    public:
     NodePool() = default;
@@ -255,9 +258,11 @@ class RuleTable {
     struct Chunk {
       void* mem;
       size_t bytes;
+      uint32_t first;  // the place number of its first node
     };
+    Node* node_at(uint32_t place) const;
     std::vector<Chunk> chunks_;
-    std::vector<Node*> free_;
+    FreeSlots free_;            // place numbers
     size_t last_capacity_ = 0;  // places in chunks_.back()
     size_t used_in_last_ = 0;   // of which taken
   };
@@ -294,6 +299,15 @@ class RuleTable {
   // Creates e on the NIC if nothing holds it back; wakes the needers of a chain it
   // completes.
   void put_in(RuleEntry& e);
+  // put_in() for a run of rules (commit's), through FlowBackend::create_batch: e joins the
+  // run when nothing about it depends on the rules before it in the run (it needs no
+  // chain; its meters are in; the NIC did not refuse its spec for good); otherwise the run
+  // goes to the NIC first, then e alone. flush_puts() sends what the run holds.
+  void put_in_run(RuleEntry& e);
+  void flush_puts();
+  // What follows the NIC's answer to a create: the entry's state, handle or refusal, and
+  // the rules a chain it completes held back.
+  void created(RuleEntry& e, const drivers::FlowResult<drivers::FlowHandle>& res);
   // Destroys e on the NIC, after taking out the hw rules that need its chain.
   void take_out(RuleEntry& e);
   void record_refusal(RuleEntry& e, const drivers::FlowError& err);
@@ -309,10 +323,12 @@ class RuleTable {
   void read_count(RuleEntry& e);
   void add_rule_counts(HwCounters& to, const RuleEntry& e) const;
 
+  struct PutRun;  // put_in_run()'s rules, translated, waiting for create_batch
   drivers::FlowBackend& nic_;
   const Clock& clock_;
-  NodePool pool_;           // declared first: it outlives every entry
-  std::vector<Node*> all_;  // in pool_; each knows its position (Node::slot)
+  std::unique_ptr<PutRun> put_run_;  // made on first use: a few dozen KiB
+  NodePool pool_;                    // declared first: it outlives every entry
+  std::vector<Node*> all_;           // in pool_; each knows its position (Node::slot)
   Index index_;
   uint32_t batch_ = 0;  // numbers the batches of reconcile / update
   Batch staged_;        // the update being staged

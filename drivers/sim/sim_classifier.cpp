@@ -1,7 +1,6 @@
 #include "drivers/sim/sim_classifier.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "base/huge_pages.h"
 
@@ -154,12 +153,7 @@ void Classifier::insert(Rule* r, const MatchShape& shape, const InsertHint& hint
     last_group_id_ = r->group;
   }
   Group& g = *gp;
-  Subtable* st = hint.subtable;
-  if (st) {
-    if (st != g.last) throw std::logic_error("Classifier::insert: stale hint");
-  } else {
-    st = last_of_shape(g, shape);
-  }
+  Subtable* st = hint.subtable ? hint.subtable : last_of_shape(g, shape);
   if (!st) {
     auto [from, to] = g.by_shape.equal_range(shape.hash);
     for (auto it = from; it != to; ++it)

@@ -80,7 +80,8 @@ class Classifier {
   Classifier& operator=(const Classifier&) = delete;
 
   // Where insert() will put a rule, found ahead by prepare() so that the load of its slot
-  // overlaps the caller's other work. Valid until the classifier next changes.
+  // overlaps the caller's other work. Valid while no rule is erased (a subtable goes only
+  // with its last rule); inserts in between only make the load wasted.
   struct InsertHint {
     Subtable* subtable = nullptr;  // nullptr: insert() looks it up
     uint64_t key_hash = 0;

@@ -117,6 +117,14 @@ struct FlowTable::Impl {
   Classifier classifier;
   RuleStore rules;
   MatchShape shape;  // create()'s, reused: a shape is a few cache lines to clear
+  // create_batch()'s run: each rule compiled, waiting to be inserted.
+  static constexpr size_t kRun = 32;
+  struct Compiled {
+    Rule* rule;
+    Classifier::InsertHint hint;
+  };
+  std::array<MatchShape, kRun> run_shapes;
+  std::array<Compiled, kRun> run;
   uint64_t next_seq = 1;
   std::array<uint8_t, kWindowHead + kWindowMax> window{};
   std::array<std::array<uint8_t, kWindowHead + kWindowMax>, kMaxSnapshots> snapshots{};
@@ -210,6 +218,52 @@ FlowResult<FlowHandle> FlowTable::create(const rte_flow_attr& attr, const rte_fl
   if (Meter* mt = rule->meter()) ++mt->rules;
   m.classifier.insert(rule, shape, hint);
   return FlowHandle{rule->id};
+}
+
+void FlowTable::create_batch(const FlowRuleRef* rules, size_t n,
+                             std::vector<FlowResult<FlowHandle>>& out) {
+  Impl& m = *impl_;
+  const CompileContext cx = m.context();
+  out.reserve(out.size() + n);
+  for (size_t done = 0; done < n;) {
+    const size_t k = std::min(n - done, Impl::kRun);
+    // Compiled in order, each into its own shape, as create() would: a rule takes its slot
+    // (so the handles and the capacity check are create()'s) and its subtable slot starts
+    // loading, while the rules after it compile.
+    size_t staged = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const FlowRuleRef& ref = rules[done + i];
+      Rule* rule = m.rules.acquire();
+      MatchShape& shape = m.run_shapes[staged];
+      bool vlan_matched = false;
+      if (auto st = compile_match(cx, *ref.attr, ref.pattern, *rule, shape, vlan_matched); !st) {
+        m.rules.release(rule);
+        out.push_back(st.error());
+        continue;
+      }
+      const Classifier::InsertHint hint = m.classifier.prepare(*rule, shape);
+      if (auto st = compile_rule_actions(cx, *ref.attr, ref.actions, vlan_matched, *rule); !st) {
+        m.rules.release(rule);
+        out.push_back(st.error());
+        continue;
+      }
+      if (m.rules.size() > m.capacity) {
+        m.rules.release(rule);
+        out.push_back(m.full());
+        continue;
+      }
+      out.push_back(FlowHandle{rule->id});
+      m.run[staged++] = {rule, hint};
+    }
+    // Inserted in the same order: nothing above read what an insert changes.
+    for (size_t i = 0; i < staged; ++i) {
+      Rule* rule = m.run[i].rule;
+      rule->seq = m.next_seq++;
+      if (Meter* mt = rule->meter()) ++mt->rules;
+      m.classifier.insert(rule, m.run_shapes[i], m.run[i].hint);
+    }
+    done += k;
+  }
 }
 
 FlowStatus FlowTable::destroy(FlowHandle h) {

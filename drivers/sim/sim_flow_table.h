@@ -116,6 +116,8 @@ class FlowTable {
                       const rte_flow_action* actions) const;
   FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
                                 const rte_flow_action* actions);
+  // As FlowBackend::create_batch: n create() calls, in runs compiled before inserted.
+  void create_batch(const FlowRuleRef* rules, size_t n, std::vector<FlowResult<FlowHandle>>& out);
   FlowStatus destroy(FlowHandle h);                          // ENOENT for an unknown handle
   FlowResult<FlowCounters> query_count(FlowHandle h) const;  // ENOTSUP without COUNT
   // Removes every rule, then every meter and meter profile.

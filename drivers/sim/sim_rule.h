@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/free_slots.h"
 #include "drivers/flow_backend.h"
 #include "drivers/sim/sim_flow_table.h"
 #include "drivers/sim/sim_match.h"
@@ -107,7 +108,9 @@ inline bool runs_before(const Rule* a, const Rule* b) {
 // by handle in O(1). A handle carries a generation that no other rule of the store gets
 // (one per create, 2^32 of them), so a stale handle never finds a newer rule. A rule is
 // reset when its slot is taken again, not when it is released: a destroy then touches only
-// what it reads, and the create that writes the rule anyway pays for the reset.
+// what it reads, and the create that writes the rule anyway pays for the reset. The lowest
+// free slot is taken first (base/free_slots.h), so a reload streams through the chunks as
+// the first load did.
 class RuleStore {
  public:
   RuleStore() = default;
@@ -146,7 +149,7 @@ class RuleStore {
   }
 
   std::vector<Rule*> chunks_;
-  std::vector<uint32_t> free_;
+  FreeSlots free_;
   uint32_t next_slot_ = 0;  // slots ever handed out
   uint32_t next_generation_ = 1;
   size_t live_ = 0;
