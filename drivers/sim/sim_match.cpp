@@ -142,7 +142,19 @@ bool frame_key(const MatchShape& shape, uint16_t in_port, const Layout& l, const
         break;
     }
     if (len < off + s.cmp_len) return false;
-    for (unsigned j = 0; j < s.cmp_len; ++j) key.bytes[at + j] = p[off + j] & s.mask[j];
+    // A word at a time while whole words remain, so no byte past cmp_len is read.
+    const uint8_t* from = p + off;
+    const uint8_t* mask = s.mask.data();
+    uint8_t* to = key.bytes.data() + at;
+    unsigned j = 0;
+    for (; j + 8 <= s.cmp_len; j += 8) {
+      uint64_t v, m;
+      std::memcpy(&v, from + j, 8);
+      std::memcpy(&m, mask + j, 8);
+      v &= m;
+      std::memcpy(to + j, &v, 8);
+    }
+    for (; j < s.cmp_len; ++j) to[j] = from[j] & mask[j];
     at += s.cmp_len;
   }
   // Zero the rest of the last word: hashes and compares read whole words.

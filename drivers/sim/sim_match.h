@@ -76,8 +76,18 @@ struct MatchKey {
 };
 
 uint64_t key_hash(const MatchKey& k, unsigned key_len);
+// Whole words, inline: both keys are zero past key_len up to the next word (a lookup
+// compares one per subtable probed, and memcmp's call and length dispatch cost more than
+// the compare).
 inline bool key_equal(const MatchKey& a, const MatchKey& b, unsigned key_len) {
-  return std::memcmp(a.bytes.data(), b.bytes.data(), key_len) == 0;
+  uint64_t diff = 0;
+  for (unsigned i = 0; i < key_len; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.bytes.data() + i, 8);
+    std::memcpy(&y, b.bytes.data() + i, 8);
+    diff |= x ^ y;
+  }
+  return diff == 0;
 }
 
 // The frame's key under `shape`: false if a header the shape needs is missing or too
