@@ -76,6 +76,21 @@ PolicySnapshot make_policy(uint32_t veths, uint32_t aces, uint16_t tweak, uint64
   return s;
 }
 
+// CPU seconds of five reloads (the empty policy, then `full` again), sorted.
+std::vector<double> reload_times(DesiredState& desired,
+                                 const std::shared_ptr<const PolicySnapshot>& empty,
+                                 const std::shared_ptr<const PolicySnapshot>& full) {
+  std::vector<double> times;
+  for (int i = 0; i < 5; ++i) {
+    desired.apply(empty);
+    const double t0 = wall_s();
+    desired.apply(full);
+    times.push_back(wall_s() - t0);
+  }
+  std::sort(times.begin(), times.end());
+  return times;
+}
+
 // Forwards to a NIC (or to nothing: the rule table's own cost) and counts what was
 // created and destroyed on it: "rules touched" is what the NIC saw.
 class CountingNic final : public drivers::FlowBackend {
@@ -192,14 +207,7 @@ int main(int argc, char** argv) {
   // worker, a switchover, a policy taken away and back).
   // Five times: this machine's speed drifts (shared cores), so the median and the best
   // are printed, not one sample.
-  std::vector<double> reloads;
-  for (int i = 0; i < 5; ++i) {
-    desired.apply(empty);
-    t0 = wall_s();
-    desired.apply(before);
-    reloads.push_back(wall_s() - t0);
-  }
-  std::sort(reloads.begin(), reloads.end());
+  const std::vector<double> reloads = reload_times(desired, empty, before);
   const double reused_s = reloads[reloads.size() / 2];
 
   // The split of a reload: compiler + rule table (and the RuleSpec -> rte_flow
@@ -213,14 +221,7 @@ int main(int argc, char** argv) {
     const size_t h0 = heap_in_use();
     null_desired.apply(before);
     table_bytes = heap_in_use() - h0;
-    std::vector<double> times;
-    for (int i = 0; i < 5; ++i) {
-      null_desired.apply(empty);
-      t0 = wall_s();
-      null_desired.apply(before);
-      times.push_back(wall_s() - t0);
-    }
-    std::sort(times.begin(), times.end());
+    const std::vector<double> times = reload_times(null_desired, empty, before);
     table_s = times[times.size() / 2];
   }
   std::printf(
