@@ -39,21 +39,14 @@ class FreeSlots {
   // The lowest free slot, taken out of the set. Only when !empty().
   uint32_t take_lowest() {
     if (count_ == 0) throw std::logic_error("FreeSlots::take_lowest: no free slot");
-    while (words_[first_] == 0) ++first_;
-    uint64_t& word = words_[first_];
-    const unsigned bit = static_cast<unsigned>(std::countr_zero(word));
-    word &= word - 1;
+    const uint32_t slot = lowest();
+    words_[first_] &= words_[first_] - 1;  // the lowest set bit is that slot's
     --count_;
-    return static_cast<uint32_t>(first_ * 64 + bit);
+    return slot;
   }
   // The slot take_lowest() would return, or UINT32_MAX when there is none; changes nothing
   // (for prefetching the next slot's memory).
-  uint32_t peek_lowest() {
-    if (count_ == 0) return UINT32_MAX;
-    while (words_[first_] == 0) ++first_;
-    return static_cast<uint32_t>(first_ * 64 +
-                                 static_cast<unsigned>(std::countr_zero(words_[first_])));
-  }
+  uint32_t peek_lowest() { return count_ == 0 ? UINT32_MAX : lowest(); }
   void clear() {
     words_.clear();
     count_ = 0;
@@ -61,6 +54,13 @@ class FreeSlots {
   }
 
  private:
+  // The lowest free slot; moves first_ to its word. Only when count_ > 0.
+  uint32_t lowest() {
+    while (words_[first_] == 0) ++first_;
+    return static_cast<uint32_t>(first_ * 64 +
+                                 static_cast<unsigned>(std::countr_zero(words_[first_])));
+  }
+
   std::vector<uint64_t> words_;
   size_t count_ = 0;
   size_t first_ = 0;  // no free slot lies in a word below this one

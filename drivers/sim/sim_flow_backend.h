@@ -55,14 +55,14 @@ class SimFlowBackend final : public FlowBackend {
     return table_.create(attr, pattern, actions);
   }
 
-  // One lock per run of 32 rules, so the datapath waits for a run (about 10 us), not for
-  // the whole batch. With an insertion latency or injected failures, rule by rule as
-  // create() (both are per rule).
+  // One lock per run of the table's (FlowTable::kCreateRun rules), so the datapath waits for a run
+  // (about 10 us), not for the whole batch. With an insertion latency or injected failures, rule by
+  // rule as create() (both are per rule).
   void create_batch(const FlowRuleRef* rules, size_t n,
                     std::vector<FlowResult<FlowHandle>>& out) override {
     if (insert_latency_.count() > 0 || fail_rate_ > 0)
       return FlowBackend::create_batch(rules, n, out);
-    constexpr size_t kRun = 32;
+    constexpr size_t kRun = FlowTable::kCreateRun;
     for (size_t i = 0; i < n; i += kRun) {
       std::lock_guard<std::mutex> g(mu_);
       table_.create_batch(rules + i, std::min(kRun, n - i), out);

@@ -118,13 +118,12 @@ struct FlowTable::Impl {
   RuleStore rules;
   MatchShape shape;  // create()'s, reused: a shape is a few cache lines to clear
   // create_batch()'s run: each rule compiled, waiting to be inserted.
-  static constexpr size_t kRun = 32;
   struct Compiled {
     Rule* rule;
     Classifier::InsertHint hint;
   };
-  std::array<MatchShape, kRun> run_shapes;
-  std::array<Compiled, kRun> run;
+  std::array<MatchShape, kCreateRun> run_shapes;
+  std::array<Compiled, kCreateRun> run;
   uint64_t next_seq = 1;
   std::array<uint8_t, kWindowHead + kWindowMax> window{};
   std::array<std::array<uint8_t, kWindowHead + kWindowMax>, kMaxSnapshots> snapshots{};
@@ -226,7 +225,7 @@ void FlowTable::create_batch(const FlowRuleRef* rules, size_t n,
   const CompileContext cx = m.context();
   out.reserve(out.size() + n);
   for (size_t done = 0; done < n;) {
-    const size_t k = std::min(n - done, Impl::kRun);
+    const size_t k = std::min(n - done, kCreateRun);
     // Compiled in order, each into its own shape, as create() would: a rule takes its slot
     // (so the handles and the capacity check are create()'s) and its subtable slot starts
     // loading, while the rules after it compile.

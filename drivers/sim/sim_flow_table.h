@@ -116,7 +116,9 @@ class FlowTable {
                       const rte_flow_action* actions) const;
   FlowResult<FlowHandle> create(const rte_flow_attr& attr, const rte_flow_item* pattern,
                                 const rte_flow_action* actions);
-  // As FlowBackend::create_batch: n create() calls, in runs compiled before inserted.
+  // As FlowBackend::create_batch: n create() calls, in runs of kCreateRun rules, each
+  // compiled before any of it is inserted.
+  static constexpr size_t kCreateRun = 32;
   void create_batch(const FlowRuleRef* rules, size_t n, std::vector<FlowResult<FlowHandle>>& out);
   FlowStatus destroy(FlowHandle h);                          // ENOENT for an unknown handle
   FlowResult<FlowCounters> query_count(FlowHandle h) const;  // ENOTSUP without COUNT
