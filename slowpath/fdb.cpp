@@ -110,6 +110,12 @@ std::optional<FdbEntry> Fdb::find(uint16_t vid, const uint8_t mac[kMacLen]) cons
   return to_entry(slots_[i]);
 }
 
+std::optional<Fdb::Ref> Fdb::ref(uint16_t vid, const uint8_t mac[kMacLen]) const {
+  const size_t i = find_slot(make_key(vid, mac));
+  if (i == kNotFound) return std::nullopt;
+  return Ref{static_cast<uint32_t>(i), slots_[i].port};
+}
+
 bool Fdb::touch(uint16_t vid, const uint8_t mac[kMacLen], uint64_t now_ns) {
   const size_t i = find_slot(make_key(vid, mac));
   if (i == kNotFound) return false;

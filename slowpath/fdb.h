@@ -57,6 +57,20 @@ class Fdb {
   // without changing the port. False if (vid, mac) is unknown.
   bool touch(uint16_t vid, const uint8_t mac[kMacLen], uint64_t now_ns);
 
+  // An entry's place and port, for a caller that remembers what it found: valid while
+  // version() stays as it was when ref() returned it (entries move only when one is added,
+  // moved or removed).
+  struct Ref {
+    uint32_t slot = 0;
+    uint16_t port = 0;
+  };
+  std::optional<Ref> ref(uint16_t vid, const uint8_t mac[kMacLen]) const;
+  // touch() of the entry r refers to, without looking it up.
+  void touch(Ref r, uint64_t now_ns) {
+    Slot& s = slots_[r.slot];
+    if (now_ns > s.last_seen_ns) s.last_seen_ns = now_ns;
+  }
+
   bool remove(uint16_t vid, const uint8_t mac[kMacLen]);
   void clear();
 

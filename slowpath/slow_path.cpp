@@ -18,6 +18,7 @@
 #include "offload/rule_compiler.h"
 #include "slowpath/mac_address.h"
 #include "slowpath/packet_parser.h"
+#include "slowpath/srtcm.h"
 
 namespace vfs::slowpath {
 namespace {
@@ -277,7 +278,13 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port, const rte_mbuf* next) {
   for (uint8_t i = 0; i < in.n_hits; ++i)
     if (cv.in_counters[i]) bump(*cv.in_counters[i]);
   if (admitted && errdisabled(in_port)) return drop(m, in_port, DropReason::port_security);
-  if (admitted && !is_multicast(data + 6)) {
+  // The FDB answers the flow's last frame got hold while the FDB has not changed since
+  // (cv.fdb_valid only for an admitted frame): its source was secured and learned here, so
+  // port security would pass it again and learning would only refresh it.
+  const bool fdb_known = cv.fdb_valid && cv.fdb_version == fdb_.version();
+  if (fdb_known) {
+    if (cv.src_learned) fdb_.touch(cv.src, now_ns_);
+  } else if (admitted && !is_multicast(data + 6)) {
     const int known = fdb_.lookup(in.vid, data + 6);  // one probe for both
     if (!secure_source(in_port, in.vid, data + 6, known))
       return drop(m, in_port, DropReason::port_security);
@@ -287,7 +294,8 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port, const rte_mbuf* next) {
   snoop_dhcp(in_port, in.vid, l, data, len);  // then forwarded as any frame
   if (!police(in_port, true, rte_pktmbuf_pkt_len(m))) return drop(m, in_port, DropReason::police);
 
-  int out = is_multicast(data) ? -1 : fdb_.lookup(in.vid, data);
+  int out = fdb_known ? cv.dst_port : is_multicast(data) ? -1 : fdb_.lookup(in.vid, data);
+  if (!fdb_known && verdict_cache_.cached(cv)) remember_fdb(cv, in_port, in.vid, data, out);
   // rx SPAN copies what passed the port's input policy and goes somewhere, once, as the VM
   // sent it — where the rules copy it too (offload/rule_compiler.h, group 50 + port).
   const auto& span_rx = policy_->ports[in_port].mirror_rx;
@@ -331,14 +339,35 @@ void SlowPath::handle(rte_mbuf* m, uint16_t in_port, const rte_mbuf* next) {
   send(m, static_cast<uint16_t>(out), in.vid, in.tagged, !eg.untag);
 }
 
+void SlowPath::remember_fdb(CachedVerdict& cv, uint16_t in_port, uint16_t vid, const uint8_t* data,
+                            int out) {
+  cv.src_learned = !is_multicast(data + 6);
+  if (cv.src_learned) {
+    const auto src = fdb_.ref(vid, data + 6);
+    if (!src || src->port != in_port) return;  // not learned (a full FDB): asked again
+    cv.src = *src;
+  }
+  cv.dst_port = out;
+  cv.fdb_version = fdb_.version();
+  cv.fdb_valid = true;
+}
+
 bool SlowPath::looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, const uint8_t* data,
                            uint32_t len) {
   if (next->nb_segs != 1 || rte_pktmbuf_data_len(next) != len) return false;
   const uint8_t* n = rte_pktmbuf_mtod(next, const uint8_t*);
   // TCP/UDP ports; ICMP type and code (its checksum changes from frame to frame).
+  // Word loads, not memcmp: a call per frame for 12 and 4 bytes cost more than the compare.
+  auto word = [](const uint8_t* p, size_t bytes) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, bytes);
+    return v;
+  };
+  if ((word(n, 8) ^ word(data, 8)) | (word(n + 8, 4) ^ word(data + 8, 4))) return false;
+  if (!l.l4) return true;
   const size_t l4 = l.ip_proto == kIpProtoTcp || l.ip_proto == kIpProtoUdp ? 4 : 2;
-  return std::memcmp(n, data, 12) == 0 &&
-         (!l.l4 || std::memcmp(n + l.l4_off, data + l.l4_off, l4) == 0);
+  return l4 == 4 ? word(n + l.l4_off, 4) == word(data + l.l4_off, 4)
+                 : word(n + l.l4_off, 2) == word(data + l.l4_off, 2);
 }
 
 void SlowPath::replay(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n) {
@@ -647,8 +676,7 @@ bool SlowPath::storm_allows(uint16_t port, const uint8_t* dst, uint32_t len) {
   const bool bcast = std::all_of(dst, dst + 6, [](uint8_t b) { return b == 0xff; });
   SoftPolicer& sp = storm_[port][bcast ? 0 : is_multicast(dst) ? 1 : 2];
   if (!sp.on) return true;
-  return sp.cir > 0 && rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) !=
-                           RTE_COLOR_RED;
+  return sp.cir > 0 && srtcm_check(sp.meter, sp.profile, burst_tsc_, len) != RTE_COLOR_RED;
 }
 
 uint32_t SlowPath::police_run(uint16_t port, bool input, uint32_t len, uint32_t n) {
@@ -660,16 +688,19 @@ uint32_t SlowPath::police_run(uint16_t port, bool input, uint32_t len, uint32_t 
   uint32_t ok = 0;
   // Fail closed: a policer that could not be configured passes nothing.
   if (sp.on && sp.cir > 0 && len > 0 &&
-      rte_meter_srtcm_color_blind_check(&sp.meter, &sp.profile, burst_tsc_, len) != RTE_COLOR_RED) {
+      srtcm_check(sp.meter, sp.profile, burst_tsc_, len) != RTE_COLOR_RED) {
+    ok = 1;
     // The first frame brought the buckets up to this burst's TSC; at the same TSC the
     // meter adds nothing, so the next frames are green while C holds len bytes, then
     // yellow while E does, then red: rte_meter's own arithmetic, once instead of n times.
-    const uint64_t rest = uint64_t{n - 1} * len;
-    const uint64_t green = sp.meter.tc >= rest ? n - 1 : sp.meter.tc / len;
-    sp.meter.tc -= green * len;
-    const uint64_t yellow = std::min<uint64_t>(n - 1 - green, sp.meter.te / len);
-    sp.meter.te -= yellow * len;
-    ok = static_cast<uint32_t>(1 + green + yellow);
+    if (n > 1) {
+      const uint64_t rest = uint64_t{n - 1} * len;
+      const uint64_t green = sp.meter.tc >= rest ? n - 1 : sp.meter.tc / len;
+      sp.meter.tc -= green * len;
+      const uint64_t yellow = std::min<uint64_t>(n - 1 - green, sp.meter.te / len);
+      sp.meter.te -= yellow * len;
+      ok = static_cast<uint32_t>(1 + green + yellow);
+    }
   }
   if (ok) {
     bump(pc.police_conform_packets[d], ok);

@@ -42,7 +42,8 @@ struct SlowPathOptions {
   uint32_t max_idle_sleep_us = 1000;    // timed back-off, without a doorbell
   uint32_t housekeeping_wake_ms = 100;  // longest sleep on the doorbell
   size_t dhcp_event_ring = 1024;        // DHCP snooping -> control plane (power of two)
-  // Flows whose verdicts are cached (slowpath/verdict_cache.h).
+  // Flows whose verdicts (and FDB answers) are cached (slowpath/verdict_cache.h); 0: none,
+  // each frame is decided from scratch (same outcome, for tests that compare the two).
   size_t verdict_cache_entries = 4096;
   // Frames of one flow in a row on a port are decided once (SlowPath::FlowRun); off, each
   // frame is decided on its own (same outcome, for tests that compare the two).
@@ -171,6 +172,10 @@ class SlowPath {
            r.fdb_version == fdb_.version() && !errdisabled(in_port);
   }
   void replay(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n);
+  // Records in cv what the FDB answered for its admitted frame from in_port (source
+  // learned, destination's port out), for the flow's next frames while the FDB is as now.
+  void remember_fdb(CachedVerdict& cv, uint16_t in_port, uint16_t vid, const uint8_t* data,
+                    int out);
   // A cheap guess that next is of the flow of the frame (data, len; layout l) before it.
   static bool looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, const uint8_t* data,
                           uint32_t len);

@@ -90,6 +90,7 @@ uint64_t flow_hash(const FlowKey& key) {
 }
 
 VerdictCache::VerdictCache(size_t entries) {
+  if (entries == 0) return;
   const size_t n = std::bit_ceil(entries < 2 ? size_t{2} : entries);
   entries_ = std::make_unique<Entry[]>(n);
   mask_ = n - 1;
@@ -116,6 +117,7 @@ CachedVerdict& VerdictCache::find(const FlowKey& key, uint64_t hash, bool* hit) 
   victim->hash = hash;
   victim->epoch = epoch_;
   victim->v.out_port = -1;
+  victim->v.fdb_valid = false;
   return victim->v;
 }
 
@@ -125,7 +127,9 @@ CachedVerdict& VerdictCache::ingress(const offload::PolicySnapshot& policy, uint
   FlowKey key;
   bool hit = false;
   CachedVerdict* v = &uncached_;
-  if (flow_key(in_port, l, p, len, &key))
+  if (!entries_)
+    bump(stats_.misses);
+  else if (flow_key(in_port, l, p, len, &key))
     v = &find(key, flow_hash(key), &hit);
   else
     bump(stats_.bypassed);
@@ -133,6 +137,7 @@ CachedVerdict& VerdictCache::ingress(const offload::PolicySnapshot& policy, uint
   if (!hit) {
     v->in = offload::evaluate_ingress(policy, in_port, l, p, len, leases);
     v->out_port = -1;
+    v->fdb_valid = false;
   }
   return *v;
 }

@@ -29,6 +29,7 @@
 
 #include "offload/frame_layout.h"
 #include "offload/policy_eval.h"
+#include "slowpath/fdb.h"
 
 namespace vfs::slowpath {
 
@@ -54,6 +55,15 @@ struct CachedVerdict {
   int32_t out_port = -1;  // the port `eg` was evaluated for; -1: none yet
   offload::EgressVerdict eg;
   AceCounters eg_counters{};
+  // The caller's FDB answers for the flow's last admitted frame, which hold while the
+  // FDB's version() is still fdb_version: the source learned on the in-port (src_learned;
+  // src, its entry, to refresh), or a multicast source never learned, and the
+  // destination's port (dst_port; -1: flooded). fdb_valid false: none (a new entry).
+  bool fdb_valid = false;
+  bool src_learned = false;
+  int32_t dst_port = -1;
+  Fdb::Ref src{};
+  uint64_t fdb_version = 0;
 };
 
 // Written by the cache's thread only; read by anyone (relaxed).
@@ -67,7 +77,8 @@ struct VerdictCacheStats {
 
 class VerdictCache {
  public:
-  // entries is rounded up to a power of two, at least 2 (two ways per set).
+  // entries is rounded up to a power of two, at least 2 (two ways per set); 0 makes no
+  // cache: every frame is evaluated (and counted as a miss), as a reference for tests.
   explicit VerdictCache(size_t entries);
 
   // The verdicts of the frame (l = frame_layout(p, len)) that came in on in_port, under
@@ -86,7 +97,7 @@ class VerdictCache {
 
   // The entry of key: *hit tells whether it holds key's verdicts; when not, the entry is
   // key's now, with out_port -1, and the caller must fill `in` (and the counters). The
-  // reference is valid until the next find() or ingress().
+  // reference is valid until the next find() or ingress(). Only with capacity() > 0.
   CachedVerdict& find(const FlowKey& key, uint64_t hash, bool* hit);
   // False for the scratch entry of a frame that bypassed the cache.
   bool cached(const CachedVerdict& v) const { return &v != &uncached_; }
@@ -95,7 +106,7 @@ class VerdictCache {
   // Changes at each invalidate(): a verdict taken from the cache holds while it stays.
   uint64_t epoch() const { return epoch_; }
 
-  size_t capacity() const { return mask_ + 1; }
+  size_t capacity() const { return entries_ ? mask_ + 1 : 0; }
   const VerdictCacheStats& stats() const { return stats_; }
 
  private:

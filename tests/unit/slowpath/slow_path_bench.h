@@ -48,7 +48,9 @@ struct SlowPathBench {
   uint64_t gen = 0;
 
   // flow_runs: SlowPathOptions::flow_runs.
-  explicit SlowPathBench(bool flow_runs = true) {
+  // flow_runs, verdict_cache_entries: SlowPathOptions' (false, 0: every frame decided
+  // from scratch, the reference the fast paths are held to).
+  explicit SlowPathBench(bool flow_runs = true, size_t verdict_cache_entries = 4096) {
     slowpath::EalOptions eal;
     eal.file_prefix = "unit-slowpath-" + std::to_string(getpid());
     eal.memory_mb = 256;
@@ -96,6 +98,7 @@ struct SlowPathBench {
     slowpath::SlowPathOptions so;
     so.mac_aging_ns = 300'000'000'000ULL;
     so.flow_runs = flow_runs;
+    so.verdict_cache_entries = verdict_cache_entries;
     slow = std::make_unique<slowpath::SlowPath>(ports, pool, policy, *engine, clock, so);
   }
   ~SlowPathBench() {

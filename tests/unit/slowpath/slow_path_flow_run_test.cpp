@@ -301,12 +301,14 @@ std::vector<Sent> random_run(test::Rng& r) {
   return out;
 }
 
+// "alone" is the reference: no runs and no verdict cache (so no remembered FDB answers
+// either), every frame decided from scratch.
 TEST_CASE("slow path: random policies and runs: bursts decide as frames alone do") {
   size_t batched = 0, frames = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     CAPTURE(seed);
     test::Rng r(seed);
-    test::SlowPathBench together, alone(false);
+    test::SlowPathBench together, alone(false, 0);
     test::Rng pr(seed * 7919);
     random_policy(pr, together);
     test::Rng pr2(seed * 7919);

@@ -89,3 +89,77 @@ TEST_CASE("slow path: a cached flow still counts every frame per ACL entry; a ne
   CHECK(counts["ip:in"]["10"].get<uint64_t>() == 20);  // retired, kept
   CHECK(vc.invalidations.load() >= 2);
 }
+
+// A cached flow also remembers what the FDB answered (its source learned on its port, the
+// destination's port), and uses it only while the FDB is unchanged since: a move of either
+// MAC, or a MAC learned or aged anywhere, sends the next frame through the lookups again.
+TEST_CASE("slow path: a cached flow's FDB answers hold only while the FDB is unchanged") {
+  test::SlowPathBench b(false);  // runs off: each frame meets the cache
+  const test::Mac kMacC = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0c};
+  b.publish([&](offload::PolicySnapshot& s) {
+    auto& ps = s.ports[b.rp[1].port].cfg.port_security;
+    ps.enabled = true;
+    ps.maximum = 1;
+    ps.violation = vsm::ViolationMode::restrict;
+  });
+  // An ARP from mac into port idx (the uplink's tagged with VLAN 10).
+  auto arp = [&](int idx, const test::Mac& mac) {
+    auto f = arp_request(mac);
+    if (idx == 0) f.insert(f.begin() + 12, {0x81, 0x00, 0x00, 10});
+    b.inject(idx, f);
+    b.slow->poll_once();
+    for (int i = 0; i < 4; ++i) b.sent(i);
+  };
+  auto port_security_drops = [&] {
+    return b.slow->counters_json()["dropped"]["port-security"].get<uint64_t>();
+  };
+  arp(1, test::kMacA);
+  arp(2, test::kMacB);
+  const auto& vc = b.slow->verdict_cache_stats();
+  auto flow = [&](uint16_t first_id, uint16_t n) {
+    for (uint16_t i = 0; i < n; ++i) b.inject(1, udp(1, static_cast<uint16_t>(first_id + i)));
+    b.slow->poll_once();
+  };
+  flow(0, 4);
+  CHECK(b.sent(2).size() == 4);
+  const uint64_t hits0 = vc.hits.load();
+
+  // B moves behind the uplink: the flow follows it there from its next frame.
+  arp(0, test::kMacB);
+  flow(10, 3);
+  CHECK(b.sent(0).size() == 3);
+  CHECK(b.sent(2).empty());
+  CHECK(vc.hits.load() == hits0 + 3);  // the verdicts still came from the cache
+
+  // A shows up behind the uplink and C takes vf0's one secure address: A's next frames on
+  // vf0 are port-security violations, not refreshes of what A was.
+  const uint64_t ps0 = port_security_drops();
+  arp(0, test::kMacA);
+  arp(1, kMacC);
+  flow(20, 2);
+  for (int i = 0; i < 4; ++i) CHECK(b.sent(i).empty());
+  CHECK(port_security_drops() == ps0 + 2);
+
+  // C leaves (to the uplink), A comes back to vf0 by its own frames: learned there again,
+  // and from then on its flow's frames refresh A's entry without a lookup, which keeps it
+  // from aging (300 s) while the others, silent, age out.
+  arp(0, kMacC);
+  const uint64_t moved0 = b.slow->counters().moved.load();
+  flow(30, 2);
+  CHECK(b.slow->counters().moved.load() == moved0 + 1);
+  CHECK(b.sent(0).size() == 2);  // to B, still behind the uplink
+  b.clock.advance_s(200);
+  const uint64_t hits1 = vc.hits.load();
+  flow(40, 3);
+  CHECK(vc.hits.load() == hits1 + 3);
+  CHECK(b.sent(0).size() == 3);
+  b.clock.advance_s(150);  // A last seen 150 s ago, B and C 350 s ago
+  b.slow->poll_once();     // housekeeping
+  CHECK(b.slow->fdb_size() == 1);
+  CHECK(port_security_drops() == ps0 + 2);
+  arp(2, test::kMacB);  // B anew on vf1; A's frames go there, A refreshed, not learned
+  const uint64_t learned0 = b.slow->counters().learned.load();
+  flow(50, 2);
+  CHECK(b.slow->counters().learned.load() == learned0);
+  CHECK(b.sent(2).size() == 2);
+}
