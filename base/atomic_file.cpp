@@ -25,7 +25,8 @@ Result<void> write_all(int fd, const std::string& s, const std::string& path) {
 
 Result<void> write_file_atomically(const std::string& path, const std::string& content) {
   std::string dir = ".";
-  if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  if (auto slash = path.rfind('/'); slash != std::string::npos)
+    dir = slash == 0 ? "/" : path.substr(0, slash);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(errno, "{}: create: {}", tmp, std::strerror(errno));
@@ -52,7 +53,9 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
 
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(errno ? errno : ENOENT, "{}: cannot open: {}", path, std::strerror(errno ? errno : ENOENT));
+  if (!in)
+    return make_error(errno ? errno : ENOENT, "{}: cannot open: {}", path,
+                      std::strerror(errno ? errno : ENOENT));
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return make_error(EIO, "{}: read error", path);

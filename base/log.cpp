@@ -11,10 +11,14 @@ std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::mutex g_mu;  // keeps lines whole; logging is never on the per-packet path
 const char* name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "?";
 }

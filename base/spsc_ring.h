@@ -33,7 +33,9 @@ class SpscRing {
     tail_.store(t + 1, std::memory_order_release);
     return true;
   }
-  bool empty() const { return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire); }
+  bool empty() const {
+    return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+  }
 
  private:
   std::vector<T> buf_;

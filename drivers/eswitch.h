@@ -29,9 +29,9 @@ enum class PortRole { uplink, vf };
 struct PortInfo {
   uint16_t ethdev_port = 0;  // representor ethdev; rules name the VF by this id
   PortRole role = PortRole::vf;
-  int vf_index = -1;         // -1 for the uplink
-  std::string name;          // representor name, for logs
-  std::string wire;          // VM-facing device (sim: "<sim-name>vf<i>"), empty if none
+  int vf_index = -1;  // -1 for the uplink
+  std::string name;   // representor name, for logs
+  std::string wire;   // VM-facing device (sim: "<sim-name>vf<i>"), empty if none
 };
 
 class ESwitch {
@@ -76,9 +76,9 @@ struct ESwitchOptions {
   // "0,2,5" / "all" form.
   std::vector<int> sim_tap_vfs;
   // rte_flow
-  std::string pci;                // PF PCI address, for diagnostics
+  std::string pci;  // PF PCI address, for diagnostics
   // shared
-  rte_mempool* pool = nullptr;    // mbufs for the representors
+  rte_mempool* pool = nullptr;  // mbufs for the representors
 };
 
 // Opens the driver by name ("sim", "rte_flow"). EAL must be initialised. Defined by the

@@ -18,18 +18,18 @@ std::mutex g_pool_mu;
 
 Result<void> eal_init(const EalOptions& opt) {
   std::call_once(g_once, [&] {
-    std::vector<std::string> args = {"vfswitchd",
-                                     "--no-huge",
-                                     "-m",
-                                     std::to_string(opt.memory_mb),
-                                     "--file-prefix",
-                                     opt.file_prefix.empty() ? "vfsw-" + std::to_string(::getpid())
-                                                             : opt.file_prefix,
-                                     "--log-level",
-                                     opt.log_level,
-                                     "-l",
-                                     "0",
-                                     "--no-telemetry"};
+    std::vector<std::string> args = {
+        "vfswitchd",
+        "--no-huge",
+        "-m",
+        std::to_string(opt.memory_mb),
+        "--file-prefix",
+        opt.file_prefix.empty() ? "vfsw-" + std::to_string(::getpid()) : opt.file_prefix,
+        "--log-level",
+        opt.log_level,
+        "-l",
+        "0",
+        "--no-telemetry"};
     if (opt.no_pci) args.push_back("--no-pci");
     for (const auto& e : opt.extra) args.push_back(e);
     std::vector<char*> argv;
@@ -47,8 +47,8 @@ Result<rte_mempool*> packet_pool() {
   if (g_pool) return g_pool;
   // 16K mbufs x 2 KiB fit the 512 MiB of --no-huge memory with room to spare; per-lcore
   // caches stay small because only a few threads touch the pool.
-  g_pool = rte_pktmbuf_pool_create("vfsw_pkts", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                   SOCKET_ID_ANY);
+  g_pool =
+      rte_pktmbuf_pool_create("vfsw_pkts", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!g_pool) return make_error(rte_errno, "mbuf pool: {}", rte_strerror(rte_errno));
   return g_pool;
 }

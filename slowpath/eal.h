@@ -13,10 +13,10 @@
 namespace vfs::slowpath {
 
 struct EalOptions {
-  std::string file_prefix;           // unique per process; default vfsw-<pid>
+  std::string file_prefix;  // unique per process; default vfsw-<pid>
   unsigned memory_mb = 512;
-  std::vector<std::string> extra;    // e.g. "-a", "0000:03:00.0,representor=vf[0-3]"
-  bool no_pci = true;                // the sim needs no PCI bus scan
+  std::vector<std::string> extra;  // e.g. "-a", "0000:03:00.0,representor=vf[0-3]"
+  bool no_pci = true;              // the sim needs no PCI bus scan
   std::string log_level = "error";
 };
 

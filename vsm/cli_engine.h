@@ -27,12 +27,10 @@ struct CommandContext;  // vsm/cli_commands.h
 
 using ModeSet = uint32_t;
 constexpr ModeSet in_mode(Mode m) { return 1u << static_cast<unsigned>(m); }
-inline constexpr ModeSet kSubModes = in_mode(Mode::config_vlan) | in_mode(Mode::config_port_prof) |
-                                     in_mode(Mode::config_if) | in_mode(Mode::config_acl) |
-                                     in_mode(Mode::config_ipv6_acl) |
-                                     in_mode(Mode::config_mac_acl) | in_mode(Mode::config_pmap) |
-                                     in_mode(Mode::config_pmap_class) |
-                                     in_mode(Mode::config_monitor);
+inline constexpr ModeSet kSubModes =
+    in_mode(Mode::config_vlan) | in_mode(Mode::config_port_prof) | in_mode(Mode::config_if) |
+    in_mode(Mode::config_acl) | in_mode(Mode::config_ipv6_acl) | in_mode(Mode::config_mac_acl) |
+    in_mode(Mode::config_pmap) | in_mode(Mode::config_pmap_class) | in_mode(Mode::config_monitor);
 inline constexpr ModeSet kConfigModes = in_mode(Mode::config) | kSubModes;
 
 struct TokenSpec {

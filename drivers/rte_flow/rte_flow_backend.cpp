@@ -53,28 +53,41 @@ const char* action_name(rte_flow_action_type t) {
 
 const char* mtr_error_type_name(rte_mtr_error_type t) {
   switch (t) {
-    case RTE_MTR_ERROR_TYPE_NONE: return "none";
-    case RTE_MTR_ERROR_TYPE_UNSPECIFIED: return "unspecified";
-    case RTE_MTR_ERROR_TYPE_METER_PROFILE_ID: return "meter profile id";
-    case RTE_MTR_ERROR_TYPE_METER_PROFILE: return "meter profile";
-    case RTE_MTR_ERROR_TYPE_MTR_ID: return "meter id";
-    case RTE_MTR_ERROR_TYPE_MTR_PARAMS: return "meter params";
+    case RTE_MTR_ERROR_TYPE_NONE:
+      return "none";
+    case RTE_MTR_ERROR_TYPE_UNSPECIFIED:
+      return "unspecified";
+    case RTE_MTR_ERROR_TYPE_METER_PROFILE_ID:
+      return "meter profile id";
+    case RTE_MTR_ERROR_TYPE_METER_PROFILE:
+      return "meter profile";
+    case RTE_MTR_ERROR_TYPE_MTR_ID:
+      return "meter id";
+    case RTE_MTR_ERROR_TYPE_MTR_PARAMS:
+      return "meter params";
     case RTE_MTR_ERROR_TYPE_POLICER_ACTION_GREEN:
     case RTE_MTR_ERROR_TYPE_POLICER_ACTION_YELLOW:
-    case RTE_MTR_ERROR_TYPE_POLICER_ACTION_RED: return "policer action";
-    case RTE_MTR_ERROR_TYPE_STATS_MASK: return "stats mask";
-    case RTE_MTR_ERROR_TYPE_STATS: return "stats";
-    case RTE_MTR_ERROR_TYPE_SHARED: return "shared";
-    case RTE_MTR_ERROR_TYPE_METER_POLICY_ID: return "meter policy id";
-    case RTE_MTR_ERROR_TYPE_METER_POLICY: return "meter policy";
-    default: return "other";
+    case RTE_MTR_ERROR_TYPE_POLICER_ACTION_RED:
+      return "policer action";
+    case RTE_MTR_ERROR_TYPE_STATS_MASK:
+      return "stats mask";
+    case RTE_MTR_ERROR_TYPE_STATS:
+      return "stats";
+    case RTE_MTR_ERROR_TYPE_SHARED:
+      return "shared";
+    case RTE_MTR_ERROR_TYPE_METER_POLICY_ID:
+      return "meter policy id";
+    case RTE_MTR_ERROR_TYPE_METER_POLICY:
+      return "meter policy";
+    default:
+      return "other";
   }
 }
 
-constexpr uint64_t kAllMeterStats =
-    RTE_MTR_STATS_N_PKTS_GREEN | RTE_MTR_STATS_N_PKTS_YELLOW | RTE_MTR_STATS_N_PKTS_RED |
-    RTE_MTR_STATS_N_PKTS_DROPPED | RTE_MTR_STATS_N_BYTES_GREEN | RTE_MTR_STATS_N_BYTES_YELLOW |
-    RTE_MTR_STATS_N_BYTES_RED | RTE_MTR_STATS_N_BYTES_DROPPED;
+constexpr uint64_t kAllMeterStats = RTE_MTR_STATS_N_PKTS_GREEN | RTE_MTR_STATS_N_PKTS_YELLOW |
+                                    RTE_MTR_STATS_N_PKTS_RED | RTE_MTR_STATS_N_PKTS_DROPPED |
+                                    RTE_MTR_STATS_N_BYTES_GREEN | RTE_MTR_STATS_N_BYTES_YELLOW |
+                                    RTE_MTR_STATS_N_BYTES_RED | RTE_MTR_STATS_N_BYTES_DROPPED;
 
 bool has_count(const rte_flow_action* actions) {
   for (int i = 0; i < kMaxEntries && actions[i].type != RTE_FLOW_ACTION_TYPE_END; ++i)
@@ -134,8 +147,7 @@ RteFlowBackend::~RteFlowBackend() {
   }
   rules_.clear();
   if (auto st = remove_meters(); !st)
-    log::warn("rte_flow", "meters left on port {} ({}): {}", port_, port_name_,
-              st.error().message);
+    log::warn("rte_flow", "meters left on port {} ({}): {}", port_, port_name_, st.error().message);
 }
 
 FlowError RteFlowBackend::failure(const char* op, const rte_flow_error& e, int ret,
@@ -237,8 +249,7 @@ FlowError RteFlowBackend::mtr_failure(const char* op, uint32_t id, const rte_mtr
   const bool type_set = !still_poisoned(&e.type, sizeof(e.type));
   const bool message_set = !still_poisoned(&e.message, sizeof(e.message)) && e.message;
   fe.message = fmt::format("rte_mtr {} {} on port {} ({}): {}{}{}", op, id, port_, port_name_,
-                           type_set ? mtr_error_type_name(e.type) : "",
-                           type_set ? ": " : "",
+                           type_set ? mtr_error_type_name(e.type) : "", type_set ? ": " : "",
                            message_set ? e.message : std::strerror(fe.code));
   if (!type_set && !message_set) fe.message += " (the PMD gave no rte_mtr_error)";
   return fe;
@@ -319,12 +330,12 @@ FlowResult<MeterStats> RteFlowBackend::read_meter_stats(uint32_t meter_id) {
   out.exceed_packets = get(RTE_MTR_STATS_N_PKTS_YELLOW, st.n_pkts[RTE_COLOR_YELLOW]);
   out.exceed_bytes = get(RTE_MTR_STATS_N_BYTES_YELLOW, st.n_bytes[RTE_COLOR_YELLOW]);
   // With red dropped by the policy, some PMDs count red only as dropped.
-  out.violate_packets = (mask & RTE_MTR_STATS_N_PKTS_RED) ? st.n_pkts[RTE_COLOR_RED]
-                                                          : get(RTE_MTR_STATS_N_PKTS_DROPPED,
-                                                                st.n_pkts_dropped);
-  out.violate_bytes = (mask & RTE_MTR_STATS_N_BYTES_RED) ? st.n_bytes[RTE_COLOR_RED]
-                                                         : get(RTE_MTR_STATS_N_BYTES_DROPPED,
-                                                               st.n_bytes_dropped);
+  out.violate_packets = (mask & RTE_MTR_STATS_N_PKTS_RED)
+                            ? st.n_pkts[RTE_COLOR_RED]
+                            : get(RTE_MTR_STATS_N_PKTS_DROPPED, st.n_pkts_dropped);
+  out.violate_bytes = (mask & RTE_MTR_STATS_N_BYTES_RED)
+                          ? st.n_bytes[RTE_COLOR_RED]
+                          : get(RTE_MTR_STATS_N_BYTES_DROPPED, st.n_bytes_dropped);
   return out;
 }
 

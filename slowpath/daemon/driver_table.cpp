@@ -18,7 +18,8 @@ constexpr std::array<DriverEntry, 2> kDrivers = {{
 }};
 }  // namespace
 
-Result<std::unique_ptr<ESwitch>> open_eswitch(const std::string& driver, const ESwitchOptions& opt) {
+Result<std::unique_ptr<ESwitch>> open_eswitch(const std::string& driver,
+                                              const ESwitchOptions& opt) {
   for (const auto& d : kDrivers)
     if (driver == d.name) return d.open(opt);
   return make_error(EINVAL, "unknown driver '{}' (known: sim, rte_flow)", driver);

@@ -14,7 +14,8 @@ class DryRunDataplane final : public vsm::Dataplane {
   Result<void> apply(const vsm::DataplaneConfig& cfg) override {
     for (const auto& v : cfg.veths)
       if (v.vf < 0 || v.vf >= vfs_)
-        return make_error(ENODEV, "vEthernet{}: VF {} does not exist on this host ({} VFs)", v.number, v.vf, vfs_);
+        return make_error(ENODEV, "vEthernet{}: VF {} does not exist on this host ({} VFs)",
+                          v.number, v.vf, vfs_);
     return ok();
   }
   int vf_count() const override { return vfs_; }

@@ -13,6 +13,7 @@
 namespace vfs::daemon {
 
 Result<offload::PolicySnapshot> build_policy_snapshot(const std::vector<drivers::PortInfo>& ports,
-                                                      const vsm::DataplaneConfig& cfg, uint64_t generation);
+                                                      const vsm::DataplaneConfig& cfg,
+                                                      uint64_t generation);
 
 }  // namespace vfs::daemon
