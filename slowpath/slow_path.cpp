@@ -356,7 +356,6 @@ bool SlowPath::looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, 
                            uint32_t len) {
   if (next->nb_segs != 1 || rte_pktmbuf_data_len(next) != len) return false;
   const uint8_t* n = rte_pktmbuf_mtod(next, const uint8_t*);
-  // TCP/UDP ports; ICMP type and code (its checksum changes from frame to frame).
   // Word loads, not memcmp: a call per frame for 12 and 4 bytes cost more than the compare.
   auto word = [](const uint8_t* p, size_t bytes) {
     uint64_t v = 0;
@@ -365,6 +364,7 @@ bool SlowPath::looks_alike(const rte_mbuf* next, const offload::FrameLayout& l, 
   };
   if ((word(n, 8) ^ word(data, 8)) | (word(n + 8, 4) ^ word(data + 8, 4))) return false;
   if (!l.l4) return true;
+  // TCP/UDP ports; ICMP type and code (its checksum changes from frame to frame).
   const size_t l4 = l.ip_proto == kIpProtoTcp || l.ip_proto == kIpProtoUdp ? 4 : 2;
   return l4 == 4 ? word(n + l.l4_off, 4) == word(data + l.l4_off, 4)
                  : word(n + l.l4_off, 2) == word(data + l.l4_off, 2);
