@@ -65,8 +65,7 @@ uint32_t first_egress_group(const PortPolicy& p, uint16_t port) {
 
 // What delivering a frame of VLAN vid to port takes: output policer, untag, tx SPAN,
 // then out of the eSwitch.
-void delivery_actions(const PortPolicy& p, uint16_t port, uint16_t vid,
-                      std::vector<RuleAction>& a) {
+void delivery_actions(const PortPolicy& p, uint16_t port, uint16_t vid, ActionList& a) {
   if (p.cfg.police_out) a.push_back(act_meter(meter_id(port, false)));
   if (untagged_out(p, vid)) a.push_back(act_pop_vlan());
   for (uint16_t m : p.mirror_tx) a.push_back(act_mirror(m));
@@ -77,8 +76,8 @@ void delivery_actions(const PortPolicy& p, uint16_t port, uint16_t vid,
 // `permit_actions`. Ends with the implicit deny for the frames the ACL applies to.
 void compile_acl(const vsm::ResolvedAcl& acl, uint32_t group, std::optional<uint16_t> in_port,
                  const PortPolicy& owner, uint16_t owner_port, ChainId chain,
-                 const std::vector<RuleAction>& permit_actions, uint32_t& prio,
-                 std::vector<CompiledRule>& out, AceMatchMemo* memo) {
+                 const ActionList& permit_actions, uint32_t& prio, std::vector<CompiledRule>& out,
+                 AceMatchMemo* memo) {
   const std::string key = acl_key(acl);
   const std::vector<std::vector<RuleMatch>>* memoized = memo ? &memo->matches(acl) : nullptr;
   std::vector<RuleMatch> own;
@@ -123,7 +122,7 @@ void compile_acl(const vsm::ResolvedAcl& acl, uint32_t group, std::optional<uint
   out.push_back(std::move(c));
 }
 
-void add_default(uint32_t group, std::optional<uint16_t> in_port, std::vector<RuleAction> actions,
+void add_default(uint32_t group, std::optional<uint16_t> in_port, ActionList actions,
                  const PortPolicy& p, uint16_t port, ChainId chain,
                  std::vector<CompiledRule>& out) {
   RuleSpec r;
@@ -158,7 +157,7 @@ void compile_input_chain(const PortPolicy& p, uint16_t port, std::vector<Compile
                 prio, out, memo);
   add_default(kGroupAclIn, port, {act_jump(kGroupQosIn)}, p, port, chain, out);
 
-  std::vector<RuleAction> qos;
+  ActionList qos;
   if (p.cfg.police_in) qos.push_back(act_meter(meter_id(port, true)));
   qos.push_back(act_jump(p.mirror_rx.empty() ? kGroupL2 : kGroupSpanL2 + port));
   add_default(kGroupQosIn, port, std::move(qos), p, port, chain, out);
@@ -179,10 +178,10 @@ void compile_output_chain(const PolicySnapshot& policy, const PortPolicy& p, uin
   }
   // Per VLAN so that each delivery knows whether to untag; ACL rules match the VID.
   for (uint16_t vid : vids) {
-    std::vector<RuleAction> deliver;
+    ActionList deliver;
     delivery_actions(p, port, vid, deliver);
-    const std::vector<RuleAction> after_mac =
-        has_out_ip_acl(p) ? std::vector<RuleAction>{act_jump(kGroupEgressAcl + port)} : deliver;
+    const ActionList after_mac =
+        has_out_ip_acl(p) ? ActionList{act_jump(kGroupEgressAcl + port)} : deliver;
     auto with_vid = [&](size_t first) {
       for (size_t i = first; i < out.size(); ++i) {
         out[i].spec.match.vlan_vid = vid;
@@ -211,8 +210,8 @@ void compile_output_chain(const PolicySnapshot& policy, const PortPolicy& p, uin
 }
 
 // What admitting a frame from VF port p in VLAN vid takes: tagging, then its input chain.
-std::vector<RuleAction> admit_actions(const PortPolicy& p, uint16_t vid, bool untagged_in) {
-  std::vector<RuleAction> a{act_count()};
+ActionList admit_actions(const PortPolicy& p, uint16_t vid, bool untagged_in) {
+  ActionList a{act_count()};
   if (untagged_in) {
     a.push_back(act_push_vlan(kTpidC));
     a.push_back(act_set_vid(vid));

@@ -93,7 +93,7 @@ void apply_vlan_edit(const RuleAction& a, PacketFields& p) {
   }
 }
 
-void apply_vlan_edits(const std::vector<RuleAction>& actions, PacketFields& p) {
+void apply_vlan_edits(const ActionList& actions, PacketFields& p) {
   for (const auto& a : actions) apply_vlan_edit(a, p);
 }
 

@@ -55,6 +55,6 @@ bool rule_matches(const RuleMatch& m, const PacketFields& p);
 // applies them; other actions change nothing. Edits on an untagged packet that need a tag
 // do nothing.
 void apply_vlan_edit(const RuleAction& a, PacketFields& p);
-void apply_vlan_edits(const std::vector<RuleAction>& actions, PacketFields& p);
+void apply_vlan_edits(const ActionList& actions, PacketFields& p);
 
 }  // namespace vfs::offload

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/small_vector.h"
+
 namespace vfs::offload {
 
 using Mac = std::array<uint8_t, 6>;
@@ -102,11 +104,15 @@ struct RuleAction {
   auto operator<=>(const RuleAction&) const = default;
 };
 
+// A rule's actions, in order. Most rules have two to four: they are kept inline
+// (base/small_vector.h), so that a rule costs no allocation of its own.
+using ActionList = SmallVector<RuleAction, 4>;
+
 struct RuleSpec {
   uint32_t group = 0;
   uint32_t priority = 0;
   RuleMatch match;
-  std::vector<RuleAction> actions;
+  ActionList actions;
 
   auto operator<=>(const RuleSpec&) const = default;
 };

@@ -434,8 +434,8 @@ Result<uint32_t> keyword_number(Words& w, std::string_view key, uint64_t max) {
 }
 
 // Reads actions up to and including the list's `end`.
-Result<std::vector<RuleAction>> parse_action_list(Words& w, const SamplePort& sample_port) {
-  std::vector<RuleAction> out;
+Result<ActionList> parse_action_list(Words& w, const SamplePort& sample_port) {
+  ActionList out;
   for (;;) {
     const size_t pos = w.position();
     const std::string_view name = w.next();
@@ -613,8 +613,8 @@ Result<RuleMatch> parse_match_text(std::string_view text) {
   return m;
 }
 
-Result<std::vector<RuleAction>> parse_actions_text(std::string_view text,
-                                                   std::span<const uint16_t> sample_ports) {
+Result<ActionList> parse_actions_text(std::string_view text,
+                                      std::span<const uint16_t> sample_ports) {
   Words w(text);
   auto a = parse_action_list(w, [&](const Words&, size_t, uint32_t index) -> Result<uint32_t> {
     return index < sample_ports.size() ? uint32_t{sample_ports[index]} : kUnknownMirrorPort;

@@ -47,7 +47,7 @@ Result<RuleMatch> parse_match_text(std::string_view text);
 
 // What actions_text() prints: "ACTION ARGS / ... / end". A mirror action (`sample ratio 1
 // index N`) takes sample_ports[N] as its port, or kUnknownMirrorPort past its end.
-Result<std::vector<RuleAction>> parse_actions_text(std::string_view text,
-                                                   std::span<const uint16_t> sample_ports = {});
+Result<ActionList> parse_actions_text(std::string_view text,
+                                      std::span<const uint16_t> sample_ports = {});
 
 }  // namespace vfs::offload

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +27,16 @@ enum class SwitchportMode { access, trunk };
 struct AddressMatch {
   std::array<uint8_t, 16> addr{};
   std::array<uint8_t, 16> mask{};
-  bool operator==(const AddressMatch&) const = default;
+  // Four word compares: std::array's == is a memcmp call per array, and the rule
+  // compiler compares whole ACLs entry by entry for every port that uses one.
+  bool operator==(const AddressMatch& o) const {
+    uint64_t a[4], b[4];
+    std::memcpy(a, addr.data(), 16);
+    std::memcpy(a + 2, mask.data(), 16);
+    std::memcpy(b, o.addr.data(), 16);
+    std::memcpy(b + 2, o.mask.data(), 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+  }
 };
 
 struct PortMatch {

@@ -24,7 +24,7 @@ struct DumpRule {
   uint32_t group = 0, priority = 0;
   std::string state, reason, match_text, actions_text;
   std::optional<offload::RuleMatch> match;  // unset: unreadable (error says why)
-  std::vector<offload::RuleAction> actions;
+  offload::ActionList actions;
   std::string error;
 };
 

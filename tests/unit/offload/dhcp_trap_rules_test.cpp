@@ -113,7 +113,7 @@ TEST_CASE(
     CHECK(r.match.ip_proto == 17);
     CHECK(r.match.l4_src == U16Match{67, 0xffff});
     CHECK(r.match.l4_dst == U16Match{68, 0xffff});
-    CHECK(r.actions == std::vector<RuleAction>{act_count(), act_to_slow_path(0)});
+    CHECK(r.actions == ActionList{act_count(), act_to_slow_path(0)});
   }
 }
 

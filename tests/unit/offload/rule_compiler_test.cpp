@@ -55,8 +55,8 @@ TEST_CASE("a MAC learned on an access VF compiles to ingress-tag, hairpin-drop a
   CHECK(in.match.in_port == 1);
   CHECK(in.match.eth_src == kMacA);
   CHECK(in.match.has_vlan == false);
-  CHECK(in.actions == std::vector<RuleAction>{act_count(), act_push_vlan(0x8100), act_set_vid(10),
-                                              act_jump(kGroupMacAclIn)});
+  CHECK(in.actions ==
+        ActionList{act_count(), act_push_vlan(0x8100), act_set_vid(10), act_jump(kGroupMacAclIn)});
   // Only with the port's ACL chain and all of its group 0 above and below the admission.
   CHECK(out[0].needs == std::vector<ChainId>{chain_in(1), chain_guard(1), chain_port_drops(1)});
   // The forward waits for the same-port drop that keeps frames from going back out port 1.
@@ -74,7 +74,7 @@ TEST_CASE("a MAC learned on an access VF compiles to ingress-tag, hairpin-drop a
   CHECK(fwd.match.eth_dst == kMacA);
   CHECK(fwd.match.vlan_vid == 10);
   CHECK_FALSE(fwd.match.in_port.has_value());  // megaflow: any source in the VLAN
-  CHECK(fwd.actions == std::vector<RuleAction>{act_count(), act_pop_vlan(), act_port(1)});
+  CHECK(fwd.actions == ActionList{act_count(), act_pop_vlan(), act_port(1)});
 }
 
 TEST_CASE("a MAC learned on the uplink keeps its tag toward the uplink") {
@@ -85,9 +85,9 @@ TEST_CASE("a MAC learned on the uplink keeps its tag toward the uplink") {
   CHECK(out[0].spec.match.vlan_vid == 20);
   CHECK(out[0].spec.match.tpid == 0x8100);
   CHECK(out[0].spec.match.more_vlan == false);  // no double tags from the uplink
-  CHECK(out[0].spec.actions == std::vector<RuleAction>{act_count(), act_jump(kGroupL2)});
+  CHECK(out[0].spec.actions == ActionList{act_count(), act_jump(kGroupL2)});
   CHECK(out[0].needs == std::vector<ChainId>{chain_guard(0)});  // the uplink's DHCP trap
-  CHECK(out[2].spec.actions == std::vector<RuleAction>{act_count(), act_port(0)});
+  CHECK(out[2].spec.actions == ActionList{act_count(), act_port(0)});
 }
 
 TEST_CASE("nothing is compiled for what the policy does not admit") {
@@ -207,7 +207,7 @@ TEST_CASE("a forward to a port with output ACLs jumps to its egress group and ne
   });
   REQUIRE(deliver != out.end());
   CHECK(deliver->chain == chain_out(2));
-  CHECK(deliver->spec.actions == std::vector<RuleAction>{act_count(), act_pop_vlan(), act_port(2)});
+  CHECK(deliver->spec.actions == ActionList{act_count(), act_pop_vlan(), act_port(2)});
 }
 
 TEST_CASE("RteFlowRule builds the rte_flow arrays a PMD receives") {

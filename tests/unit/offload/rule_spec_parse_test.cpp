@@ -218,7 +218,7 @@ TEST_CASE("the rules the compiler writes parse back, with testpmd's spellings") 
   CHECK(r->spec.match.eth_src == Mac{2, 0, 0, 0, 0, 0x0a});
   CHECK(r->spec.match.has_vlan == false);
   CHECK(r->spec.actions ==
-        std::vector<RuleAction>{act_count(), act_push_vlan(0x8100), act_set_vid(10), act_jump(1)});
+        ActionList{act_count(), act_push_vlan(0x8100), act_set_vid(10), act_jump(1)});
 
   // flow validate, attributes in another order, spec/mask in another order, hex numbers,
   // the set line in its represented_port spelling.
@@ -235,7 +235,7 @@ TEST_CASE("the rules the compiler writes parse back, with testpmd's spellings") 
   CHECK_FALSE(r->spec.match.tagged);
   CHECK(r->spec.match.ether_type == 0x0800);
   CHECK(r->spec.match.l4_dst == U16Match{53, 0xffff});
-  CHECK(r->spec.actions == std::vector<RuleAction>{act_mirror(2), act_to_slow_path(7)});
+  CHECK(r->spec.actions == ActionList{act_mirror(2), act_to_slow_path(7)});
 
   // Canonical forms: an all-ones mask is no mask; udp implies 17; a bare L4 item is its
   // protocol; icmp6 implies IPv6.
