@@ -37,9 +37,11 @@ std::string rule_text(const RuleEntry& e) {
 
 std::string nic_words(const drivers::FlowError& err) { return err.to_error().message; }
 
-// Sorts a stably by its keys (the pairs' first), in 16-bit digits from the lowest; digits
-// where every key agrees are skipped, so it costs a pass or three over a compact array,
-// not a comparison sort that reads an entry per comparison.
+// Sorts a stably by its keys (the pairs' first), in 8-bit digits from the lowest; digits
+// where every key agrees are skipped, so it costs a few passes over a compact array, not
+// a comparison sort that reads an entry per comparison. 8-bit digits: a digit's counts fit
+// in 1 KiB, so a commit of a handful of rules does not clear and sum a 256 KiB histogram
+// (16-bit digits did, twice, whatever the commit's size).
 template <typename T>
 void radix_sort(std::vector<std::pair<uint64_t, T>>& a) {
   if (a.size() < 2) return;
@@ -48,19 +50,19 @@ void radix_sort(std::vector<std::pair<uint64_t, T>>& a) {
     any |= x.first;
     all &= x.first;
   }
-  std::vector<std::pair<uint64_t, T>> b(a.size());
-  std::vector<uint32_t> count(1u << 16);
-  for (unsigned shift = 0; shift < 64; shift += 16) {
-    if ((((any ^ all) >> shift) & 0xffff) == 0) continue;  // the same digit everywhere
-    std::fill(count.begin(), count.end(), 0);
-    for (const auto& x : a) ++count[(x.first >> shift) & 0xffff];
+  std::vector<std::pair<uint64_t, T>> b;
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    if ((((any ^ all) >> shift) & 0xff) == 0) continue;  // the same digit everywhere
+    std::array<uint32_t, 256> count{};
+    for (const auto& x : a) ++count[(x.first >> shift) & 0xff];
     uint32_t sum = 0;
     for (uint32_t& c : count) {
       const uint32_t n = c;
       c = sum;
       sum += n;
     }
-    for (const auto& x : a) b[count[(x.first >> shift) & 0xffff]++] = x;
+    if (b.empty()) b.resize(a.size());
+    for (const auto& x : a) b[count[(x.first >> shift) & 0xff]++] = x;
     a.swap(b);
   }
 }
