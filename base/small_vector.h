@@ -59,6 +59,7 @@ class SmallVector {
   }
   ~SmallVector() { release(); }
 
+  // [first, last) must not point into this vector.
   template <typename It>
   void assign(It first, It last) {
     const size_t n = static_cast<size_t>(std::distance(first, last));
