@@ -86,7 +86,7 @@ LearnOutcome Fdb::learn(uint16_t vid, const uint8_t mac[kMacLen], uint16_t port,
     Slot& s = slots_[i];
     if (!s.used) break;
     if (s.key != key) continue;
-    if (now_ns > s.last_seen_ns) s.last_seen_ns = now_ns;
+    refresh(s, now_ns);
     if (s.port == port) return LearnOutcome::refreshed;
     s.port = port;
     ++version_;
@@ -119,7 +119,7 @@ std::optional<Fdb::Ref> Fdb::ref(uint16_t vid, const uint8_t mac[kMacLen]) const
 bool Fdb::touch(uint16_t vid, const uint8_t mac[kMacLen], uint64_t now_ns) {
   const size_t i = find_slot(make_key(vid, mac));
   if (i == kNotFound) return false;
-  if (now_ns > slots_[i].last_seen_ns) slots_[i].last_seen_ns = now_ns;
+  refresh(slots_[i], now_ns);
   return true;
 }
 

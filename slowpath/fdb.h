@@ -66,10 +66,7 @@ class Fdb {
   };
   std::optional<Ref> ref(uint16_t vid, const uint8_t mac[kMacLen]) const;
   // touch() of the entry r refers to, without looking it up.
-  void touch(Ref r, uint64_t now_ns) {
-    Slot& s = slots_[r.slot];
-    if (now_ns > s.last_seen_ns) s.last_seen_ns = now_ns;
-  }
+  void touch(Ref r, uint64_t now_ns) { refresh(slots_[r.slot], now_ns); }
 
   bool remove(uint16_t vid, const uint8_t mac[kMacLen]);
   void clear();
@@ -123,6 +120,10 @@ class Fdb {
     bool used = false;
   };
   static constexpr size_t kNotFound = SIZE_MAX;
+  // Last-seen times never move backwards.
+  static void refresh(Slot& s, uint64_t now_ns) {
+    if (now_ns > s.last_seen_ns) s.last_seen_ns = now_ns;
+  }
 
   static uint64_t make_key(uint16_t vid, const uint8_t mac[kMacLen]);
   static FdbEntry to_entry(const Slot& s);
